@@ -1,0 +1,1 @@
+"""Testing support: a fake Google authorization server and pytest fixtures."""
