@@ -12,6 +12,9 @@ secret material involved.
 
 from __future__ import annotations
 
+import requests as _requests
+from oauthlib.oauth2.rfc6749 import errors as _oauthlib_errors_mod
+
 
 class FlowError(Exception):
     """Base class of every exception raised by the flow layer."""
@@ -132,3 +135,116 @@ class HostedDomainError(IDTokenError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, reason="hosted_domain")
+
+
+# ---------------------------------------------------------------------------
+# Loopback redirect server (InstalledAppFlow.run_local_server)
+# ---------------------------------------------------------------------------
+
+
+class LocalServerError(FlowError, OSError):
+    """The loopback redirect server could not start, e.g. its port is already in use.
+
+    An :class:`OSError` (with ``errno`` set, usually ``EADDRINUSE``), as the
+    reference's failing ``bind()`` is.
+    """
+
+
+class LocalServerTimeoutError(FlowError, AttributeError):
+    """No valid authorization callback reached the loopback server before the deadline.
+
+    Raised by ``InstalledAppFlow.run_local_server(timeout_seconds=...)``. It is an
+    :class:`AttributeError` because ``google_auth_oauthlib``'s ``WSGITimeoutError``
+    is one, so ``except AttributeError`` (or ``except WSGITimeoutError``) written
+    for the reference keeps working. ``flask_google_flow.flow.WSGITimeoutError``
+    is an alias of this class.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Compatibility subclasses.
+#
+# The flow layer raises these concrete classes. Catch them by the base classes
+# above; the second base only exists so that ``except`` clauses written for
+# google_auth_oauthlib (which lets oauthlib and requests exceptions escape)
+# keep catching the same failures.
+# ---------------------------------------------------------------------------
+
+
+class OAuthlibStateMismatchError(StateMismatchError, _oauthlib_errors_mod.MismatchingStateError):
+    """A :class:`StateMismatchError` that is also oauthlib's ``MismatchingStateError``."""
+
+    def __init__(self, message: str) -> None:
+        _oauthlib_errors_mod.MismatchingStateError.__init__(self)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class OAuthlibInsecureTransportError(
+    InsecureTransportError, _oauthlib_errors_mod.InsecureTransportError
+):
+    """An :class:`InsecureTransportError` that is also oauthlib's ``InsecureTransportError``."""
+
+    def __init__(self, message: str) -> None:
+        _oauthlib_errors_mod.InsecureTransportError.__init__(self)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class OAuthlibInvalidGrantError(InvalidGrantError, _oauthlib_errors_mod.InvalidGrantError):
+    """An :class:`InvalidGrantError` that is also oauthlib's ``InvalidGrantError``."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str | None = None,
+        *,
+        endpoint: str = "token",
+        status: int | None = None,
+    ) -> None:
+        _oauthlib_errors_mod.InvalidGrantError.__init__(
+            self, description=description, status_code=status
+        )
+        # Same attributes and message as InvalidGrantError (oauthlib's __init__
+        # above set its own message; ours never contains secret material).
+        self.error = error
+        self.description = description
+        self.endpoint = endpoint
+        self.status = status
+        message = f"the {endpoint} endpoint refused the request: {error}"
+        if description:
+            message += f" ({description})"
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ProviderConnectionError(ProviderUnavailableError, _requests.exceptions.ConnectionError):
+    """The provider could not be reached at all (DNS, refused, TLS, reset).
+
+    A :class:`ProviderUnavailableError` that is also a
+    :class:`requests.ConnectionError`.
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "token") -> None:
+        ProviderUnavailableError.__init__(self, message, endpoint=endpoint, status=None)
+        self.response = None
+        self.request = None
+
+
+class ProviderRequestTimeoutError(ProviderTimeoutError, _requests.exceptions.Timeout):
+    """The provider did not answer in time.
+
+    A :class:`ProviderTimeoutError` (thus a :class:`TimeoutError`) that is also a
+    :class:`requests.Timeout`.
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "token") -> None:
+        ProviderTimeoutError.__init__(self, message, endpoint=endpoint, status=None)
+        self.response = None
+        self.request = None
