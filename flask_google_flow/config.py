@@ -1,0 +1,326 @@
+"""Every option of :class:`~flask_google_flow.GoogleFlow`, its config key and default, in one table.
+
+An option can be given as a constructor argument (``GoogleFlow(scopes=[...])``)
+or as a Flask config key (``app.config["GOOGLE_SCOPES"]``). Constructor
+arguments win over config keys; config keys win over the defaults below.
+Values from config may be strings (e.g. set from environment variables):
+numbers, booleans and scope lists are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _scope_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(s for s in value.replace(",", " ").split() if s)
+    return tuple(str(s) for s in value)
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"expected a boolean, got {value!r}")
+    return bool(value)
+
+
+def _client_config(value: Any) -> Mapping[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f"GOOGLE_CLIENT_CONFIG is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, Mapping):
+        raise ValueError("GOOGLE_CLIENT_CONFIG must be a mapping or a JSON object string")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its constructor name, config key, default, parser and meaning."""
+
+    name: str
+    config_key: str
+    default: Any
+    parse: Callable[[Any], Any]
+    doc: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "client_secrets_file",
+        "GOOGLE_CLIENT_SECRETS_FILE",
+        None,
+        _optional_str,
+        "Path of the client secrets JSON downloaded from Google Cloud Console. "
+        "A relative path is looked up in the working directory, then in the app's root path.",
+    ),
+    Option(
+        "client_config",
+        "GOOGLE_CLIENT_CONFIG",
+        None,
+        _client_config,
+        "The client secrets as a mapping (or a JSON string) instead of a file.",
+    ),
+    Option(
+        "scopes",
+        "GOOGLE_SCOPES",
+        ("openid", "email", "profile"),
+        _scope_list,
+        "Scopes requested at sign-in: a list or a space-separated string.",
+    ),
+    Option(
+        "extra_scopes",
+        "GOOGLE_FLOW_EXTRA_SCOPES",
+        (),
+        _scope_list,
+        "Allow-list of further scopes that ``/authorize?scope=...`` and the "
+        "``required`` decorator may ask for later (incremental authorization).",
+    ),
+    Option(
+        "url_prefix",
+        "GOOGLE_FLOW_URL_PREFIX",
+        None,
+        _optional_str,
+        "URL prefix of the blueprint's routes, e.g. ``/auth``.",
+    ),
+    Option(
+        "blueprint_name",
+        "GOOGLE_FLOW_BLUEPRINT_NAME",
+        "google_flow",
+        str,
+        "Name of the blueprint, and so the prefix of its ``url_for`` endpoint names.",
+    ),
+    Option(
+        "register_blueprint",
+        "GOOGLE_FLOW_REGISTER_BLUEPRINT",
+        True,
+        _boolean,
+        "Register the blueprint on the app in ``init_app``. Set to false to mount "
+        "``google_flow.make_blueprint()`` inside your own blueprint instead.",
+    ),
+    Option(
+        "default_next",
+        "GOOGLE_FLOW_DEFAULT_NEXT",
+        "/",
+        str,
+        "Where the browser goes after sign-in when ``next`` is missing or refused.",
+    ),
+    Option(
+        "access_type",
+        "GOOGLE_FLOW_ACCESS_TYPE",
+        "offline",
+        _optional_str,
+        "``offline`` asks for a refresh token; ``online`` does not.",
+    ),
+    Option(
+        "prompt",
+        "GOOGLE_FLOW_PROMPT",
+        None,
+        _optional_str,
+        "Default ``prompt`` (``consent``, ``select_account``, ``none``).",
+    ),
+    Option(
+        "hosted_domain",
+        "GOOGLE_FLOW_HOSTED_DOMAIN",
+        None,
+        _optional_str,
+        "Restrict sign-in to one Google Workspace domain: sent as ``hd`` and "
+        "checked against the ID token's ``hd`` claim.",
+    ),
+    Option(
+        "redirect_uri",
+        "GOOGLE_FLOW_REDIRECT_URI",
+        None,
+        _optional_str,
+        "Explicit redirect URI (behind proxies). Default: the client secrets' "
+        "``redirect_uris`` entry whose path is the callback route, else "
+        "``url_for(..., _external=True)``.",
+    ),
+    Option(
+        "discovery_url",
+        "GOOGLE_FLOW_DISCOVERY_URL",
+        None,
+        _optional_str,
+        "OpenID discovery document of another provider (or of the fake Google). "
+        "Default: Google's endpoints, built in (nothing is fetched).",
+    ),
+    Option(
+        "issuer",
+        "GOOGLE_FLOW_ISSUER",
+        None,
+        _optional_str,
+        "Override the issuer expected in ID tokens and in ``iss`` callback parameters.",
+    ),
+    Option(
+        "authorization_endpoint",
+        "GOOGLE_FLOW_AUTHORIZATION_ENDPOINT",
+        None,
+        _optional_str,
+        "Override the authorization endpoint.",
+    ),
+    Option(
+        "token_endpoint",
+        "GOOGLE_FLOW_TOKEN_ENDPOINT",
+        None,
+        _optional_str,
+        "Override the token endpoint.",
+    ),
+    Option(
+        "revocation_endpoint",
+        "GOOGLE_FLOW_REVOCATION_ENDPOINT",
+        None,
+        _optional_str,
+        "Override the revocation endpoint.",
+    ),
+    Option(
+        "userinfo_endpoint",
+        "GOOGLE_FLOW_USERINFO_ENDPOINT",
+        None,
+        _optional_str,
+        "Override the userinfo endpoint.",
+    ),
+    Option(
+        "jwks_uri",
+        "GOOGLE_FLOW_JWKS_URI",
+        None,
+        _optional_str,
+        "Override the signing-certs URL (JWKS, or Google's PEM cert map).",
+    ),
+    Option(
+        "pending_ttl",
+        "GOOGLE_FLOW_PENDING_TTL",
+        600,
+        int,
+        "Seconds a started sign-in stays valid before its callback must arrive.",
+    ),
+    Option(
+        "max_pending",
+        "GOOGLE_FLOW_MAX_PENDING",
+        10,
+        int,
+        "Most concurrent pending sign-ins per browser session (oldest evicted).",
+    ),
+    Option(
+        "http_timeout",
+        "GOOGLE_FLOW_HTTP_TIMEOUT",
+        10.0,
+        float,
+        "Timeout in seconds of every HTTP call to the provider.",
+    ),
+    Option(
+        "clock_skew",
+        "GOOGLE_FLOW_CLOCK_SKEW",
+        60.0,
+        float,
+        "Leeway in seconds when checking the ID token's ``exp`` and ``iat``.",
+    ),
+    Option(
+        "session_dir",
+        "GOOGLE_FLOW_SESSION_DIR",
+        None,
+        _optional_str,
+        "Folder of the embedded filesystem session backend, used when the app "
+        "has not configured Flask-Session. Default: ``<instance>/google_flow_sessions``.",
+    ),
+)
+
+OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved options of one app (see :data:`OPTIONS` for each field's meaning)."""
+
+    client_secrets_file: str | None
+    client_config: Mapping[str, Any] | None
+    scopes: tuple[str, ...]
+    extra_scopes: tuple[str, ...]
+    url_prefix: str | None
+    blueprint_name: str
+    register_blueprint: bool
+    default_next: str
+    access_type: str | None
+    prompt: str | None
+    hosted_domain: str | None
+    redirect_uri: str | None
+    discovery_url: str | None
+    issuer: str | None
+    authorization_endpoint: str | None
+    token_endpoint: str | None
+    revocation_endpoint: str | None
+    userinfo_endpoint: str | None
+    jwks_uri: str | None
+    pending_ttl: int
+    max_pending: int
+    http_timeout: float
+    clock_skew: float
+    session_dir: str | None
+
+    def endpoint_overrides(self) -> dict[str, str]:
+        """The provider endpoints set explicitly, by metadata field name."""
+        names = (
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "revocation_endpoint",
+            "userinfo_endpoint",
+            "jwks_uri",
+        )
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
+
+
+def check_option_names(names: Mapping[str, Any]) -> None:
+    """Raise :class:`TypeError` for a constructor argument that is not an option."""
+    unknown = sorted(set(names) - set(OPTIONS_BY_NAME))
+    if unknown:
+        raise TypeError(f"GoogleFlow() got unknown option(s): {', '.join(unknown)}")
+
+
+def resolve_settings(config: Mapping[str, Any], arguments: Mapping[str, Any]) -> Settings:
+    """Merge constructor arguments, app config and defaults into :class:`Settings`.
+
+    :param config: the Flask app's ``config``.
+    :param arguments: options given to the constructor (``None`` means "not given").
+    :raises ValueError: a value cannot be parsed; the message names the config key.
+    """
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = arguments.get(option.name)
+        if raw is None:
+            raw = config.get(option.config_key)
+        if raw is None:
+            values[option.name] = option.default
+            continue
+        try:
+            values[option.name] = option.parse(raw)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"invalid {option.config_key}: {exc}") from None
+    settings = Settings(**values)
+    if settings.pending_ttl <= 0 or settings.max_pending <= 0 or settings.http_timeout <= 0:
+        raise ValueError(
+            "GOOGLE_FLOW_PENDING_TTL, GOOGLE_FLOW_MAX_PENDING and "
+            "GOOGLE_FLOW_HTTP_TIMEOUT must be positive"
+        )
+    return settings

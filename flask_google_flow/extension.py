@@ -1,0 +1,327 @@
+"""`GoogleFlow`, the Flask extension: options, ``init_app`` and per-app state.
+
+One :class:`GoogleFlow` object can serve several apps: everything that belongs
+to one app (its settings, client configuration, provider client, pending-flow
+store) lives in ``app.extensions["google_flow"]``, and the callbacks registered
+on the object (``store``, ``load``, ``delete``) are shared by all its apps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app
+
+from .client_secrets import load_client_secrets_file, validate_client_config
+from .config import Settings, check_option_names, resolve_settings
+from .pending import PendingFlows, store_for_session_interface
+from .provider import GOOGLE, ProviderClient, ProviderMetadata
+from .storage import (
+    CallbackCredentialStore,
+    CredentialStore,
+    DeleteCallback,
+    LoadCallback,
+    SessionCredentialStore,
+    StoreCallback,
+    credentials_from_dict,
+)
+
+EXTENSION_KEY = "google_flow"
+"""Key of the per-app state in ``app.extensions``."""
+
+logger = logging.getLogger("flask_google_flow")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppState:
+    """Everything :class:`GoogleFlow` keeps for one app (``app.extensions["google_flow"]``).
+
+    Shared by all requests of the app; it holds no per-request data.
+    """
+
+    extension: GoogleFlow
+    settings: Settings
+    client_type: str
+    client: Mapping[str, Any]
+    provider: ProviderClient
+    pending: PendingFlows
+    clock: Callable[[], float]
+    endpoint_prefix: str = ""
+    redirect_uris_by_path: dict[str, str] = field(default_factory=dict)
+    _flow_config: dict[str, Any] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def client_id(self) -> str:
+        """The OAuth client id."""
+        return self.client["client_id"]
+
+    @property
+    def metadata(self) -> ProviderMetadata:
+        """The provider's endpoints (discovered once, then cached)."""
+        return self.provider.metadata
+
+    def flow_client_config(self) -> dict[str, Any]:
+        """Client config for the per-request :class:`~flask_google_flow.flow.Flow`.
+
+        The client secrets with ``auth_uri``/``token_uri`` taken from the
+        provider metadata, built once per app.
+        """
+        config = self._flow_config
+        if config is None:
+            metadata = self.metadata
+            section = dict(self.client)
+            section["auth_uri"] = metadata.authorization_endpoint
+            section["token_uri"] = metadata.token_endpoint
+            config = {self.client_type: section}
+            self._flow_config = config
+        return config
+
+    def endpoint(self, name: str) -> str:
+        """The full ``url_for`` name of one of the blueprint's views."""
+        return f"{self.endpoint_prefix}.{name}"
+
+    def credential_store(self) -> CredentialStore:
+        """The store for this app: the app's callbacks, or the session default."""
+        return self.extension._credential_store(self)
+
+    def rebuild_credentials(self, data: Mapping[str, Any]):  # -> Credentials
+        """Credentials from stored plain data, with this app's client id and secret."""
+        return credentials_from_dict(
+            data,
+            client_id=self.client_id,
+            client_secret=self.client.get("client_secret"),
+            token_uri=self.metadata.token_endpoint,
+        )
+
+
+class GoogleFlow:
+    """Sign in with Google for a Flask app.
+
+    ::
+
+        google_flow = GoogleFlow()
+
+        def create_app():
+            app = Flask(__name__)
+            app.config.update(
+                SECRET_KEY="...",
+                GOOGLE_CLIENT_SECRETS_FILE="client_secret.json",
+                GOOGLE_SCOPES=["openid", "email", "profile"],
+            )
+            google_flow.init_app(app)
+            return app
+
+        @google_flow.store
+        def save(credentials, id_info):
+            ...
+
+    :param app: a Flask app to initialise now (or call :meth:`init_app` later).
+    :param client_secrets_file: ``GOOGLE_CLIENT_SECRETS_FILE``.
+    :param client_config: ``GOOGLE_CLIENT_CONFIG``.
+    :param scopes: ``GOOGLE_SCOPES``.
+    :param store: the ``store`` callback (see :meth:`store`).
+    :param url_prefix: ``GOOGLE_FLOW_URL_PREFIX``.
+    :param load: the ``load`` callback (see :meth:`load`).
+    :param delete: the ``delete`` callback (see :meth:`delete`).
+    :param clock: a ``time.time``-like function; tests inject one to move time.
+    :param more_options: any other option of :mod:`flask_google_flow.config`
+        by its lower-case name (``hosted_domain=...``, ``pending_ttl=...``).
+        Constructor arguments win over ``app.config``.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        client_secrets_file: str | os.PathLike[str] | None = None,
+        client_config: Mapping[str, Any] | str | None = None,
+        scopes: Any = None,
+        store: StoreCallback | None = None,
+        url_prefix: str | None = None,
+        load: LoadCallback | None = None,
+        delete: DeleteCallback | None = None,
+        clock: Callable[[], float] | None = None,
+        **more_options: Any,
+    ) -> None:
+        check_option_names(more_options)
+        self._options: dict[str, Any] = {
+            "client_secrets_file": os.fspath(client_secrets_file) if client_secrets_file else None,
+            "client_config": client_config,
+            "scopes": scopes,
+            "url_prefix": url_prefix,
+            **more_options,
+        }
+        self._store_callback = store
+        self._load_callback = load
+        self._delete_callback = delete
+        self._clock = clock or time.time
+        if app is not None:
+            self.init_app(app)
+
+    # -- callbacks ---------------------------------------------------------
+
+    def store(self, callback: F) -> F:
+        """Register the ``store`` callback (usable as a decorator).
+
+        Called as ``store(credentials, id_info)`` after every successful sign-in
+        and after every token refresh, with the
+        :class:`google.oauth2.credentials.Credentials` and the verified ID-token
+        claims (``{}`` when ``openid`` was not requested). Key what you keep by
+        ``id_info["sub"]``. It may return a response to send instead of the
+        redirect to ``next``. If it raises, nothing is kept, the user is not
+        signed in, and :class:`~flask_google_flow.errors.StoreFailed` is raised.
+        """
+        self._store_callback = callback
+        return callback
+
+    def load(self, callback: F) -> F:
+        """Register the ``load`` callback: ``load(sub) -> Credentials | None``."""
+        self._load_callback = callback
+        return callback
+
+    def delete(self, callback: F) -> F:
+        """Register the ``delete`` callback: ``delete(sub) -> None`` (revoke, logout)."""
+        self._delete_callback = callback
+        return callback
+
+    def _credential_store(self, state: AppState) -> CredentialStore:
+        if self._store_callback is None:
+            return SessionCredentialStore(state.rebuild_credentials)
+        return CallbackCredentialStore(
+            self._store_callback, self._load_callback, self._delete_callback
+        )
+
+    # -- app setup ---------------------------------------------------------
+
+    def init_app(self, app: Flask) -> None:
+        """Set the extension up for *app*.
+
+        Reads the options, loads and validates the client secrets, sets up the
+        embedded server-side session if the app has not configured
+        Flask-Session, and registers the blueprint (unless
+        ``GOOGLE_FLOW_REGISTER_BLUEPRINT`` is false).
+
+        :raises RuntimeError: the extension is already registered on *app*.
+        :raises flask_google_flow.exceptions.ClientSecretsError: the client
+            secrets are missing or malformed.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "GoogleFlow is already registered on this app; call init_app once per app."
+            )
+        settings = resolve_settings(app.config, self._options)
+        client_type, client = self._load_client(app, settings)
+        _ensure_server_side_session(app, settings)
+
+        metadata = None if settings.discovery_url else GOOGLE
+        provider = ProviderClient(
+            metadata,
+            discovery_url=settings.discovery_url,
+            timeout=settings.http_timeout,
+            overrides=settings.endpoint_overrides() or None,
+        )
+        pending = PendingFlows(
+            store_for_session_interface(app.session_interface),
+            ttl=settings.pending_ttl,
+            max_per_session=settings.max_pending,
+            clock=self._clock,
+        )
+        state = AppState(
+            extension=self,
+            settings=settings,
+            client_type=client_type,
+            client=client,
+            provider=provider,
+            pending=pending,
+            clock=self._clock,
+            endpoint_prefix=settings.blueprint_name,
+            redirect_uris_by_path=_redirect_uris_by_path(client),
+        )
+        app.extensions[EXTENSION_KEY] = state
+        if settings.register_blueprint:
+            app.register_blueprint(
+                self.make_blueprint(settings.blueprint_name), url_prefix=settings.url_prefix
+            )
+
+    def make_blueprint(self, name: str = "google_flow") -> Blueprint:
+        """A new blueprint with the sign-in routes, to mount yourself.
+
+        Use it with ``GOOGLE_FLOW_REGISTER_BLUEPRINT = False`` to nest the routes
+        inside your own blueprint; the endpoint names then carry your
+        blueprint's name as a prefix (``"account.google_flow.authorize"``).
+        """
+        from .views import make_blueprint
+
+        return make_blueprint(name)
+
+    @staticmethod
+    def _load_client(app: Flask, settings: Settings) -> tuple[str, Mapping[str, Any]]:
+        if settings.client_config is not None:
+            client_type, config = validate_client_config(settings.client_config)
+        elif settings.client_secrets_file:
+            path = settings.client_secrets_file
+            if not os.path.isabs(path) and not os.path.exists(path):
+                candidate = os.path.join(app.root_path, path)
+                if os.path.exists(candidate):
+                    path = candidate
+            client_type, config = load_client_secrets_file(path)
+        else:
+            raise RuntimeError(
+                "GoogleFlow needs client secrets: set GOOGLE_CLIENT_SECRETS_FILE "
+                "or GOOGLE_CLIENT_CONFIG (or pass client_secrets_file= / client_config=)."
+            )
+        return client_type, config[client_type]
+
+    # -- per-app state -----------------------------------------------------
+
+    @staticmethod
+    def state(app: Flask | None = None) -> AppState:
+        """The :class:`AppState` of *app* (default: the current app)."""
+        target = app if app is not None else current_app
+        try:
+            return target.extensions[EXTENSION_KEY]
+        except KeyError:
+            raise RuntimeError(
+                "GoogleFlow is not initialised on this app; call google_flow.init_app(app)."
+            ) from None
+
+
+def _redirect_uris_by_path(client: Mapping[str, Any]) -> dict[str, str]:
+    uris = client.get("redirect_uris") or []
+    return {urlsplit(uri).path: uri for uri in uris if isinstance(uri, str)}
+
+
+def _ensure_server_side_session(app: Flask, settings: Settings) -> None:
+    """Install the embedded filesystem session unless Flask-Session is configured."""
+    from flask_session.base import ServerSideSessionInterface
+
+    if isinstance(app.session_interface, ServerSideSessionInterface):
+        return
+    if app.config.get("SESSION_TYPE") not in (None, "null"):
+        from flask_session import Session
+
+        Session(app)
+        return
+    from cachelib import FileSystemCache
+    from flask_session import Session
+
+    directory = settings.session_dir or os.path.join(app.instance_path, "google_flow_sessions")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    app.config["SESSION_TYPE"] = "cachelib"
+    app.config["SESSION_CACHELIB"] = FileSystemCache(directory, threshold=100_000, mode=0o600)
+    Session(app)
+    logger.info(
+        "flask-google-flow: no Flask-Session backend configured; using the embedded "
+        "filesystem session store in %s (set SESSION_TYPE, e.g. 'redis', for several workers)",
+        directory,
+    )

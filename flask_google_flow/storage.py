@@ -1,0 +1,159 @@
+"""Where a user's credentials live after sign-in.
+
+Two implementations of one small interface, :class:`CredentialStore`:
+
+* :class:`SessionCredentialStore` (the default when the app registers no
+  callbacks) keeps the credentials as plain JSON-safe data in the
+  **server-side** session — never in a cookie.
+* :class:`CallbackCredentialStore` calls the app's ``store`` / ``load`` /
+  ``delete`` callbacks, so credentials can live in the app's database keyed by
+  the user's Google ``sub``.
+
+Either way, the session itself keeps who is signed in under
+:data:`SESSION_USER_KEY`: ``{"sub": ..., "claims": {...}, "scopes": [...]}``.
+The client secret is never stored anywhere: credentials are rebuilt with the
+app's client configuration when loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
+
+from google.oauth2.credentials import Credentials
+
+SESSION_USER_KEY = "_google_flow_user"
+"""Session key of the signed-in user's ``sub``, verified claims and granted scopes."""
+
+SESSION_CREDENTIALS_KEY = "_google_flow_credentials"
+"""Session key of the credentials kept by :class:`SessionCredentialStore`."""
+
+#: ID-token claims that only matter while verifying, not afterwards.
+_TRANSIENT_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "iat", "exp", "auth_time"})
+
+StoreCallback = Callable[[Credentials, Mapping[str, Any]], Any]
+LoadCallback = Callable[[str | None], Credentials | None]
+DeleteCallback = Callable[[str | None], None]
+
+
+def kept_claims(id_info: Mapping[str, Any]) -> dict[str, Any]:
+    """The verified claims worth keeping in the session after sign-in."""
+    return {k: v for k, v in id_info.items() if k not in _TRANSIENT_CLAIMS}
+
+
+def credentials_to_dict(credentials: Credentials) -> dict[str, Any]:
+    """Plain JSON-safe data of *credentials*, without the client secret.
+
+    The expiry is an aware UTC ISO-8601 timestamp; ``scopes`` are the granted ones.
+    """
+    expiry = credentials.expiry
+    granted = credentials.granted_scopes or credentials.scopes or []
+    return {
+        "token": credentials.token,
+        "refresh_token": credentials.refresh_token,
+        "expiry": expiry.replace(tzinfo=_dt.timezone.utc).isoformat() if expiry else None,
+        "scopes": list(granted),
+    }
+
+
+def credentials_from_dict(
+    data: Mapping[str, Any], *, client_id: str, client_secret: str | None, token_uri: str
+) -> Credentials:
+    """Rebuild :class:`~google.oauth2.credentials.Credentials` from stored plain data."""
+    expiry = data.get("expiry")
+    parsed = None
+    if expiry:
+        parsed = (
+            _dt.datetime.fromisoformat(expiry).astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        )
+    scopes = list(data.get("scopes") or [])
+    return Credentials(
+        token=data.get("token"),
+        refresh_token=data.get("refresh_token"),
+        token_uri=token_uri,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes or None,
+        granted_scopes=scopes or None,
+        expiry=parsed,
+    )
+
+
+class CredentialStore(ABC):
+    """Where credentials are kept; one instance per app, no per-request state."""
+
+    @abstractmethod
+    def save(
+        self,
+        session: MutableMapping[str, Any],
+        credentials: Credentials,
+        id_info: Mapping[str, Any],
+    ) -> Any:
+        """Keep *credentials* of the user *id_info* describes; may return a Response."""
+
+    @abstractmethod
+    def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
+        """The credentials of user *sub*, or ``None``."""
+
+    @abstractmethod
+    def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
+        """Forget the credentials of user *sub*."""
+
+
+class SessionCredentialStore(CredentialStore):
+    """Keeps credentials in the server-side session (the default)."""
+
+    def __init__(self, rebuild: Callable[[Mapping[str, Any]], Credentials]) -> None:
+        self._rebuild = rebuild
+
+    def save(
+        self,
+        session: MutableMapping[str, Any],
+        credentials: Credentials,
+        id_info: Mapping[str, Any],
+    ) -> None:
+        """Write the credentials' plain data into the session."""
+        session[SESSION_CREDENTIALS_KEY] = credentials_to_dict(credentials)
+
+    def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
+        """Rebuild the credentials from the session, or ``None``."""
+        data = session.get(SESSION_CREDENTIALS_KEY)
+        return self._rebuild(data) if data else None
+
+    def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
+        """Drop the credentials from the session."""
+        session.pop(SESSION_CREDENTIALS_KEY, None)
+
+
+class CallbackCredentialStore(CredentialStore):
+    """Delegates to the app's ``store(credentials, id_info)``, ``load(sub)``, ``delete(sub)``."""
+
+    def __init__(
+        self,
+        store: StoreCallback,
+        load: LoadCallback | None = None,
+        delete: DeleteCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.load_callback = load
+        self.delete_callback = delete
+
+    def save(
+        self,
+        session: MutableMapping[str, Any],
+        credentials: Credentials,
+        id_info: Mapping[str, Any],
+    ) -> Any:
+        """Call the app's ``store``; its return value (a Response or ``None``) is passed on."""
+        return self.store(credentials, id_info)
+
+    def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
+        """Call the app's ``load`` (``None`` when it registered none)."""
+        return self.load_callback(sub) if self.load_callback else None
+
+    def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
+        """Call the app's ``delete``, if it registered one."""
+        if self.delete_callback:
+            self.delete_callback(sub)

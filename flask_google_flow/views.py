@@ -1,0 +1,339 @@
+"""The blueprint: ``GET /authorize`` and ``GET /oauth2callback``.
+
+``/authorize`` starts a sign-in: it makes a state, a PKCE verifier and an
+OpenID nonce, keeps them server-side keyed by the state, and redirects to the
+provider. ``/oauth2callback`` finishes it: it consumes the pending flow (once),
+exchanges the code with the stored verifier, verifies the ID token, hands the
+credentials to the store and redirects to ``next``.
+
+This is the one place where flow-layer exceptions become HTTP errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, current_app, redirect, request, session, url_for
+from werkzeug.datastructures import MultiDict
+
+from . import errors, signals
+from .exceptions import (
+    HostedDomainError,
+    IDTokenError,
+    InvalidGrantError,
+    OAuthErrorResponse,
+    ProviderError,
+    ProviderTimeoutError,
+)
+from .extension import AppState, GoogleFlow
+from .flow import Flow
+from .id_token import verify_id_token
+from .pending import PendingFlow
+from .provider import check_endpoint_url
+from .redirects import safe_next_url
+from .storage import SESSION_USER_KEY, kept_claims
+
+logger = logging.getLogger("flask_google_flow")
+
+_PROMPT_VALUES = frozenset({"none", "consent", "select_account"})
+
+#: Longest value accepted for each parameter we read; longer is a 400.
+_MAX_LENGTH = {
+    "state": 256,
+    "code": 2048,
+    "iss": 512,
+    "error": 128,
+    "next": 2048,
+    "scope": 2048,
+    "login_hint": 320,
+    "prompt": 64,
+}
+
+
+def make_blueprint(name: str = "google_flow") -> Blueprint:
+    """A blueprint with the sign-in routes (``authorize``, ``oauth2callback``)."""
+    blueprint = Blueprint(name, __name__)
+    blueprint.add_url_rule("/authorize", "authorize", authorize, methods=["GET"])
+    blueprint.add_url_rule("/oauth2callback", "oauth2callback", oauth2callback, methods=["GET"])
+    blueprint.record(_remember_endpoint_prefix)
+    return blueprint
+
+
+def _remember_endpoint_prefix(setup_state: Any) -> None:
+    """Record the blueprint's full (possibly nested) name for ``url_for``."""
+    state = setup_state.app.extensions.get("google_flow")
+    if state is not None:
+        prefix = getattr(setup_state, "name_prefix", "")
+        name = setup_state.name
+        state.endpoint_prefix = f"{prefix}.{name}".lstrip(".") if prefix else name
+
+
+# -- parameters ----------------------------------------------------------------
+
+
+def _param(args: MultiDict[str, str], name: str, *, printable_ascii: bool = True) -> str | None:
+    """One query parameter: present at most once, not too long, no control characters."""
+    values = args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise errors.InvalidRequestError(f"The parameter '{name}' was sent more than once.")
+    value = values[0]
+    if len(value) > _MAX_LENGTH[name]:
+        raise errors.InvalidRequestError(f"The parameter '{name}' is too long.")
+    if printable_ascii:
+        ok = value.isascii() and value.isprintable() and " " not in value
+    else:
+        ok = value.isprintable()
+    if not ok:
+        raise errors.InvalidRequestError(
+            f"The parameter '{name}' has characters that are not allowed."
+        )
+    return value
+
+
+def _requested_extra_scopes(state: AppState, raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    base = state.settings.scopes
+    allowed = set(base) | set(state.settings.extra_scopes)
+    extra: list[str] = []
+    for scope in raw.replace(",", " ").split():
+        if scope not in allowed:
+            raise errors.InvalidRequestError(
+                "The requested permission is not one this site may ask for."
+            )
+        if scope not in base and scope not in extra:
+            extra.append(scope)
+    return tuple(extra)
+
+
+def _prompt(state: AppState, raw: str | None) -> str | None:
+    if raw is None:
+        return state.settings.prompt
+    values = raw.split()
+    if not values or not set(values) <= _PROMPT_VALUES or ("none" in values and len(values) > 1):
+        raise errors.InvalidRequestError("The parameter 'prompt' has a value that is not allowed.")
+    return " ".join(values)
+
+
+def requested_scopes(state: AppState, extra: Iterable[str] = ()) -> list[str]:
+    """The configured scopes followed by *extra* ones, without duplicates."""
+    scopes = list(state.settings.scopes)
+    scopes.extend(s for s in extra if s not in scopes)
+    return scopes
+
+
+def _redirect_uri(state: AppState) -> str:
+    """The redirect URI: explicit setting, else the client secrets' entry, else url_for."""
+    configured = state.settings.redirect_uri
+    if configured:
+        return configured
+    endpoint = state.endpoint("oauth2callback")
+    if state.redirect_uris_by_path:
+        registered = state.redirect_uris_by_path.get(url_for(endpoint))
+        if registered:
+            return registered
+    return url_for(endpoint, _external=True)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _new_flow(state: AppState, scopes: list[str], redirect_uri: str, verifier: str) -> Flow:
+    flow = Flow.from_client_config(
+        state.flow_client_config(),
+        scopes=scopes,
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
+        autogenerate_code_verifier=False,
+        allow_insecure_http=True,  # the redirect URI was checked by check_endpoint_url
+    )
+    state.provider.mount(flow.oauth2session)
+    return flow
+
+
+# -- /authorize ----------------------------------------------------------------
+
+
+def authorize() -> Response:
+    """Start a sign-in and redirect (302) to the provider.
+
+    Query parameters: ``next`` (a same-origin relative path to return to),
+    ``scope`` (extra scopes from the allow-list, for incremental
+    authorization), ``login_hint``, ``prompt``. Anything else is ignored.
+    """
+    if request.method == "HEAD":
+        return _no_store(Response(status=200))
+    state = GoogleFlow.state()
+    settings = state.settings
+    args = request.args
+    next_url = safe_next_url(
+        _param(args, "next", printable_ascii=False), default=settings.default_next
+    )
+    extra = _requested_extra_scopes(state, _param(args, "scope", printable_ascii=False))
+    login_hint = _param(args, "login_hint", printable_ascii=False)
+    prompt = _prompt(state, _param(args, "prompt", printable_ascii=False))
+
+    redirect_uri = _redirect_uri(state)
+    check_endpoint_url(redirect_uri, name="redirect URI")
+    verifier = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(16)
+    flow_state = state.pending.begin(
+        session,
+        PendingFlow(
+            code_verifier=verifier,
+            nonce=nonce,
+            next_url=next_url,
+            extra_scopes=extra,
+            redirect_uri=redirect_uri,
+            expires_at=0,
+        ),
+        secret=current_app.secret_key,
+    )
+    flow = _new_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
+    url, _ = flow.authorization_url(
+        state=flow_state,
+        nonce=nonce,
+        access_type=settings.access_type,
+        prompt=prompt,
+        login_hint=login_hint,
+        hd=settings.hosted_domain,
+        include_granted_scopes="true" if extra else None,
+    )
+    return _no_store(redirect(url, code=302))
+
+
+# -- /oauth2callback -----------------------------------------------------------
+
+
+def oauth2callback() -> Response:
+    """Finish a sign-in: verify, exchange, verify the ID token, store, redirect.
+
+    Every failure raises a :class:`~flask_google_flow.errors.GoogleFlowError`
+    and sends :data:`~flask_google_flow.signals.login_failed`.
+    """
+    if request.method == "HEAD":
+        return _no_store(Response(status=200))
+    state = GoogleFlow.state()
+    try:
+        return _finish_sign_in(state)
+    except errors.GoogleFlowError as error:
+        logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
+        signals.login_failed.send(current_app._get_current_object(), error=error)
+        raise
+
+
+def _finish_sign_in(state: AppState) -> Response:
+    args = request.args
+    state_value = _param(args, "state")
+    issuer = _param(args, "iss")
+    code = _param(args, "code")
+    error = _param(args, "error")
+    if not state_value:
+        raise errors.UnknownStateError()
+
+    pending = state.pending.consume(session, state_value, secret=current_app.secret_key)
+
+    metadata = state.metadata
+    if issuer is not None and issuer not in metadata.issuers:
+        raise errors.IssuerMismatchError()
+    if error is not None:
+        if error == "access_denied":
+            raise errors.AuthorizationDenied()
+        raise errors.AuthorizationFailed(error)
+    if not code:
+        raise errors.InvalidRequestError("The sign-in response has no authorization code.")
+
+    scopes = requested_scopes(state, pending.extra_scopes)
+    flow = _new_flow(state, scopes, pending.redirect_uri, pending.code_verifier)
+    try:
+        token = flow.fetch_token(code=code, timeout=state.settings.http_timeout)
+    except ProviderError as exc:
+        _raise_provider_error(exc)
+    credentials = flow.credentials
+
+    id_info: dict[str, Any] = {}
+    if "openid" in scopes:
+        id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
+
+    store = state.credential_store()
+    try:
+        response = store.save(session, credentials, id_info)
+    except Exception as exc:
+        logger.exception("flask-google-flow: the store callback raised; nothing was kept")
+        raise errors.StoreFailed() from exc
+
+    granted = list(credentials.granted_scopes or scopes)
+    session[SESSION_USER_KEY] = {
+        "sub": id_info.get("sub"),
+        "claims": kept_claims(id_info),
+        "scopes": granted,
+    }
+    _rotate_session_id()
+    signals.login_succeeded.send(
+        current_app._get_current_object(),
+        credentials=credentials,
+        id_info=id_info,
+        granted_scopes=granted,
+        requested_scopes=scopes,
+    )
+    if response is not None:
+        return _no_store(current_app.make_response(response))
+    return _no_store(redirect(pending.next_url, code=302))
+
+
+def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
+    if not raw or not isinstance(raw, str):
+        raise errors.InvalidIDTokenError(reason="missing")
+    settings = state.settings
+    try:
+        return verify_id_token(
+            raw,
+            certs=state.provider.certs,
+            audience=state.client_id,
+            issuers=state.metadata.issuers,
+            nonce=nonce,
+            hosted_domain=settings.hosted_domain,
+            leeway=settings.clock_skew,
+            now=state.clock(),
+        )
+    except HostedDomainError:
+        raise errors.HostedDomainNotAllowed() from None
+    except IDTokenError as exc:
+        logger.warning("flask-google-flow: ID token rejected (%s)", exc.reason)
+        raise errors.InvalidIDTokenError(reason=exc.reason) from None
+    except ProviderError as exc:
+        _raise_provider_error(exc)
+
+
+def _raise_provider_error(exc: ProviderError) -> NoReturn:
+    """Translate a flow-layer provider error into the matching HTTP error."""
+    if isinstance(exc, InvalidGrantError):
+        raise errors.SignInExpiredError() from None
+    if isinstance(exc, ProviderTimeoutError):
+        logger.warning("flask-google-flow: the %s endpoint timed out", exc.endpoint)
+        raise errors.ProviderTimeout() from None
+    if isinstance(exc, OAuthErrorResponse):
+        logger.warning("flask-google-flow: the %s endpoint refused: %s", exc.endpoint, exc.error)
+    else:
+        logger.warning(
+            "flask-google-flow: the %s endpoint failed (%s, status %s)",
+            exc.endpoint,
+            type(exc).__name__,
+            exc.status,
+        )
+    raise errors.ProviderUnavailable() from None
+
+
+def _rotate_session_id() -> None:
+    """Give the signed-in session a new id (session-fixation defence)."""
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if regenerate is not None:
+        regenerate(session)
