@@ -1,1 +1,62 @@
-"""Testing support: a fake Google authorization server and pytest fixtures."""
+"""Testing support: a fake Google authorization server (and, separately, pytest fixtures).
+
+:class:`FakeGoogle` implements Google's OAuth 2.0 / OpenID Connect endpoints
+with the real rules — single-use, short-lived codes bound to the client,
+redirect URI and PKCE S256 challenge; refresh tokens; RS256 ID tokens signed
+with a test key and published as PEM certs and a JWKS; userinfo; revocation;
+discovery — plus hooks to script failures. Nothing here is active unless a test
+(or the example app's development mode) imports it and starts it:
+
+* in-process, with no network::
+
+      fake = FakeGoogle()
+      with fake.intercept():          # requests to Google's URLs reach the fake
+          ...
+
+* as a real HTTP server on ``127.0.0.1``::
+
+      with fake.serve() as base_url:  # issuer and endpoints under base_url
+          ...
+
+or ``python -m flask_google_flow.testing --port 8765`` in the foreground.
+"""
+
+from __future__ import annotations
+
+from ._authorization import AuthorizationRequest, AuthorizationRequestError
+from ._clock import FakeClock
+from ._endpoints import Endpoints
+from ._failures import ENDPOINTS, GENERIC_FAILURES, ID_TOKEN_TAMPERS, TOKEN_FAILURES
+from ._keys import SigningKey, pooled_signing_key
+from ._model import Account, Client
+from .fake_google import (
+    DEFAULT_ACCOUNT_EMAIL,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URI,
+    FakeGoogle,
+    OAuthError,
+    s256_challenge,
+)
+
+__all__ = [
+    "DEFAULT_ACCOUNT_EMAIL",
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REDIRECT_URI",
+    "ENDPOINTS",
+    "GENERIC_FAILURES",
+    "ID_TOKEN_TAMPERS",
+    "TOKEN_FAILURES",
+    "Account",
+    "AuthorizationRequest",
+    "AuthorizationRequestError",
+    "Client",
+    "Endpoints",
+    "FakeClock",
+    "FakeGoogle",
+    "OAuthError",
+    "SigningKey",
+    "pooled_signing_key",
+    "s256_challenge",
+]
