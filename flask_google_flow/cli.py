@@ -1,0 +1,169 @@
+"""The ``flask-google-flow`` command: obtain user credentials from the command line.
+
+The equivalent of ``google-oauthlib-tool``, for developers who need a refresh
+token for a test or a sample::
+
+    flask-google-flow --client-secrets client_secret.json \\
+        --scope openid --scope https://www.googleapis.com/auth/drive.readonly
+
+By default a browser opens and a loopback server catches the redirect. With
+``--headless`` (SSH sessions, containers) the URL is printed and you paste back
+the address the browser ends up on. The credentials are printed as JSON, or
+with ``--save`` written (without the short-lived access token, readable by
+you only) to ``--credentials``.
+
+Not meant for production sign-in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import flow as _flow
+from .exceptions import FlowError
+
+__all__ = [
+    "APP_NAME",
+    "DEFAULT_CREDENTIALS_FILENAME",
+    "build_parser",
+    "default_credentials_path",
+    "main",
+]
+
+#: Name of the per-user configuration directory.
+APP_NAME = "flask-google-flow"
+#: File name of the saved credentials inside that directory.
+DEFAULT_CREDENTIALS_FILENAME = "credentials.json"
+
+
+def default_credentials_path() -> str:
+    """Where ``--save`` writes by default: the per-user config directory.
+
+    ``%APPDATA%\\flask-google-flow`` on Windows, ``~/Library/Application
+    Support/flask-google-flow`` on macOS, ``$XDG_CONFIG_HOME/flask-google-flow``
+    (default ``~/.config``) elsewhere.
+    """
+    if sys.platform == "win32":  # pragma: no cover
+        base = os.environ.get("APPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":  # pragma: no cover
+        base = os.path.expanduser("~/Library/Application Support")
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return os.path.join(base, APP_NAME, DEFAULT_CREDENTIALS_FILENAME)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser."""
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="Obtain OAuth 2.0 user credentials from Google (authorization code "
+        "flow with PKCE) for testing and samples.",
+    )
+    parser.add_argument(
+        "--client-secrets",
+        required=True,
+        metavar="<client_secret_json_file>",
+        help="path to the OAuth 2.0 client secrets JSON file",
+    )
+    parser.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        metavar="<oauth2 scope>",
+        help="API scope to authorize; repeat for several",
+    )
+    parser.add_argument("--save", action="store_true", help="save the credentials to --credentials")
+    parser.add_argument(
+        "--credentials",
+        default=default_credentials_path(),
+        metavar="<oauth2_credentials>",
+        help="where --save writes the credentials (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="no local browser: print the URL and paste back the address the browser "
+        "is sent to (for SSH sessions and containers)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port of the loopback redirect URI (default: 8080, or a free one with --headless)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser; only print the URL (loopback server mode)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting for the browser after this many seconds",
+    )
+    return parser
+
+
+def _save(path: str, data: dict[str, Any]) -> None:
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    # The file holds a refresh token and the client secret: owner-only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command.
+
+    :param argv: the arguments (default ``sys.argv[1:]``).
+    :returns: the exit status: ``0`` on success, ``1`` when the flow fails,
+        ``2`` for usage errors (from :mod:`argparse`), ``130`` on Ctrl-C.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        app_flow = _flow.InstalledAppFlow.from_client_secrets_file(
+            args.client_secrets, scopes=args.scope
+        )
+        if args.headless:
+            creds = app_flow.run_headless(port=args.port)
+        else:
+            creds = app_flow.run_local_server(
+                port=8080 if args.port is None else args.port,
+                open_browser=not args.no_browser,
+                timeout_seconds=args.timeout,
+            )
+    except (FlowError, ValueError, OSError) as exc:
+        print(f"{APP_NAME}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{APP_NAME}: interrupted", file=sys.stderr)
+        return 130
+
+    creds_data: dict[str, Any] = {
+        "token": creds.token,
+        "refresh_token": creds.refresh_token,
+        "token_uri": creds.token_uri,
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "scopes": creds.scopes,
+    }
+    if args.save:
+        del creds_data["token"]
+        _save(args.credentials, creds_data)
+        print(f"credentials saved: {args.credentials}")
+    else:
+        print(json.dumps(creds_data))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
