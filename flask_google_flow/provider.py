@@ -325,7 +325,7 @@ class ProviderClient:
             self._metadata = base.with_overrides(self._overrides).check_urls()
         # One connect retry is safe for every method: nothing was sent yet.
         # Reads are never retried, so a token POST is never sent twice.
-        retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+        retries = Retry(total=1, connect=1, read=False, redirect=0, status=0, other=0)
         self._adapter = HTTPAdapter(
             pool_connections=8, pool_maxsize=pool_maxsize, max_retries=retries
         )
