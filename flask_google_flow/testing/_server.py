@@ -40,7 +40,10 @@ class BackgroundServer:
         self.host = host
         self.port: int = self._server.server_port
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-google:{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # so stop() returns at once
+            name=f"fake-google:{self.port}",
+            daemon=True,
         )
 
     @property
