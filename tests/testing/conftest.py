@@ -65,6 +65,10 @@ class Google:
             data = {"client_id": client.client_id, "client_secret": client.client_secret, **data}
         return self.session.post(self.fake.endpoints.token, data=data, timeout=5, **kwargs)
 
+    def refresh(self, refresh_token: str, **extra: str) -> requests.Response:
+        """Use the ``refresh_token`` grant."""
+        return self.token({"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
+
     def redeem(self, callback_url: str, verifier: str, **extra: str) -> requests.Response:
         """Exchange the code of ``callback_url``."""
         data = {

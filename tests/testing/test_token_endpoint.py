@@ -51,9 +51,7 @@ def test_code_replay_fails_and_revokes_tokens_issued_from_it(google):
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
     assert not google.fake.access_token_is_valid(first["access_token"])
-    refreshed = google.token(
-        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    )
+    refreshed = google.refresh(first["refresh_token"])
     assert refreshed.json()["error"] == "invalid_grant"
 
 
@@ -174,29 +172,25 @@ def test_unsupported_and_missing_grant_type(google):
 
 def test_refresh_without_rotation(google):
     tokens = google.login()
-    response = google.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    )
+    response = google.refresh(tokens["refresh_token"])
     body = response.json()
     assert response.status_code == 200
     assert "refresh_token" not in body
     assert body["access_token"] != tokens["access_token"]
     assert body["scope"] == tokens["scope"]
     assert "id_token" in body
-    again = google.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    again = google.refresh(tokens["refresh_token"])
     assert again.status_code == 200
 
 
 def test_refresh_with_rotation(google):
     google.fake.rotate_refresh_tokens = True
     tokens = google.login()
-    body = google.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    ).json()
+    body = google.refresh(tokens["refresh_token"]).json()
     assert body["refresh_token"] not in (None, tokens["refresh_token"])
-    old = google.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    old = google.refresh(tokens["refresh_token"])
     assert old.json()["error"] == "invalid_grant"
-    new = google.token({"grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    new = google.refresh(body["refresh_token"])
     assert new.status_code == 200
 
 
@@ -208,9 +202,7 @@ def test_refresh_scope_may_narrow_but_not_widen(google):
     )
     assert narrow.json()["scope"] == "https://www.googleapis.com/auth/userinfo.email"
     assert "id_token" not in narrow.json()
-    wide = google.token(
-        {"grant_type": "refresh_token", "refresh_token": refresh, "scope": "email calendar"}
-    )
+    wide = google.refresh(refresh, scope="email calendar")
     assert (wide.status_code, wide.json()["error"]) == (400, "invalid_scope")
 
 
@@ -258,9 +250,7 @@ def test_revoke_refresh_token_then_refresh_fails(google):
         google.fake.endpoints.revocation, data={"token": tokens["refresh_token"]}, timeout=5
     )
     assert revoked.status_code == 200
-    response = google.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    )
+    response = google.refresh(tokens["refresh_token"])
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
     assert not google.fake.access_token_is_valid(tokens["access_token"])
     # The consent is gone, so the next offline consent issues a refresh token again.
@@ -272,9 +262,7 @@ def test_revoking_an_access_token_revokes_its_refresh_token(google):
     google.session.post(
         google.fake.endpoints.revocation, data={"token": tokens["access_token"]}, timeout=5
     )
-    response = google.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    )
+    response = google.refresh(tokens["refresh_token"])
     assert response.json()["error"] == "invalid_grant"
 
 
@@ -291,9 +279,7 @@ def test_revoke_unknown_or_revoked_token_is_400_invalid_token(google):
 def test_revoked_refresh_token_hook(google):
     tokens = google.login()
     google.fake.revoke_token(tokens["refresh_token"])
-    response = google.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    )
+    response = google.refresh(tokens["refresh_token"])
     assert response.json()["error"] == "invalid_grant"
     other = google.login(prompt="consent")
     google.fake.revoke_all_tokens()
