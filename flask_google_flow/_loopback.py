@@ -100,7 +100,11 @@ class _Handler(wsgiref.simple_server.WSGIRequestHandler):
 
 
 class _Server(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
-    allow_reuse_address = False
+    # On POSIX, SO_REUSEADDR only lets us rebind a port whose old connections
+    # linger in TIME_WAIT (so the tool can run twice in a row); it never lets
+    # two sockets listen on one port. On Windows it would, so there we use
+    # SO_EXCLUSIVEADDRUSE instead.
+    allow_reuse_address = sys.platform != "win32"
     daemon_threads = True
     block_on_close = False
 
@@ -260,6 +264,9 @@ class LoopbackServer:
             address = "127.0.0.1"
         app = _CallbackApp(success_message)
         try:
+            if port and is_listener_present(family, address, port):
+                # Fail fast even where the OS would let us share the port.
+                raise OSError(errno.EADDRINUSE, "Address already in use")
             server = _Server((address, port), family=family, reserve_ipv6=reserve_ipv6)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
