@@ -294,6 +294,7 @@ def test_bind_addr_differs_from_host(browser, mocked, monkeypatch):
         b.fetch(f"http://127.0.0.2:{port}/?{query}")
 
     browser.script = script
+    started = record_servers(monkeypatch)
     flow = make_flow()
     flow.run_local_server(
         host="localhost",
