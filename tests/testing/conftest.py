@@ -56,20 +56,24 @@ class Google:
         clean = {key: value for key, value in params.items() if value is not None}
         return f"{self.fake.endpoints.authorization}?{urlencode(clean)}", verifier
 
-    def token(self, data: dict[str, str], *, basic: bool = False, **kwargs) -> requests.Response:
+    def token(
+        self, data: dict[str, str], *, basic: bool = False, timeout: float = 5, **kwargs
+    ) -> requests.Response:
         """POST to the token endpoint, authenticating the default client."""
         client = self.fake.default_client
         if basic:
             kwargs["auth"] = (client.client_id, client.client_secret)
         else:
             data = {"client_id": client.client_id, "client_secret": client.client_secret, **data}
-        return self.session.post(self.fake.endpoints.token, data=data, timeout=5, **kwargs)
+        return self.session.post(self.fake.endpoints.token, data=data, timeout=timeout, **kwargs)
 
     def refresh(self, refresh_token: str, **extra: str) -> requests.Response:
         """Use the ``refresh_token`` grant."""
         return self.token({"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
 
-    def redeem(self, callback_url: str, verifier: str, **extra: str) -> requests.Response:
+    def redeem(
+        self, callback_url: str, verifier: str, *, timeout: float = 5, **extra: str
+    ) -> requests.Response:
         """Exchange the code of ``callback_url``."""
         data = {
             "grant_type": "authorization_code",
@@ -78,7 +82,7 @@ class Google:
             "code_verifier": verifier,
             **extra,
         }
-        return self.token(data)
+        return self.token(data, timeout=timeout)
 
     def login(self, **overrides: str | None) -> dict:
         """A complete approve + code exchange; the token response JSON."""
