@@ -135,7 +135,9 @@ def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
 StoreFactory = Callable[[], PendingFlowStore]
 
 
-@pytest.fixture(params=["simple", "filesystem", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=["simple", "filesystem", pytest.param("redis", marks=pytest.mark.integration)]
+)
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     kind = request.param
     if kind == "simple":
