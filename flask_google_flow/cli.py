@@ -144,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FlowError, ValueError, OSError) as exc:
         print(f"{APP_NAME}: error: {exc}", file=sys.stderr)
         return 1
+    except EOFError:
+        print(f"{APP_NAME}: error: no address was pasted", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{APP_NAME}: interrupted", file=sys.stderr)
         return 130

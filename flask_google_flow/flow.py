@@ -702,8 +702,8 @@ class InstalledAppFlow(Flow):
         redirect_uri_trailing_slash: bool = True,
         token_audience: str | None = None,
         *,
-        input_func: Callable[[str], str] = input,
-        output: Callable[[str], Any] = print,
+        input_func: Callable[[str], str] | None = None,
+        output: Callable[[str], Any] | None = None,
         **kwargs: Any,
     ) -> google.oauth2.credentials.Credentials:
         """Run the flow without a local server or browser ("copy and paste" mode).
@@ -725,6 +725,8 @@ class InstalledAppFlow(Flow):
         :param token_audience: sent to the token endpoint as ``audience``.
         :param input_func: reads the pasted address (default :func:`input`).
         :param output: writes the prompt (default :func:`print`).
+
+        Also available as ``flask-google-flow --headless``.
         :param kwargs: passed to :meth:`authorization_url`.
         :returns: the user's credentials.
         :raises ValueError: if the pasted text is not the redirected address.
@@ -733,17 +735,17 @@ class InstalledAppFlow(Flow):
             raise :class:`~flask_google_flow.exceptions.AuthorizationError`).
         :raises ProviderError: if the code exchange fails.
         """
+        read = input if input_func is None else input_func
+        write = print if output is None else output
         if port is None:
             port = _free_port(host)
         self.redirect_uri = self._redirect_uri_for(host, port, redirect_uri_trailing_slash)
         auth_url, _state = self.authorization_url(**kwargs)
         if authorization_prompt_message:
-            output(
-                authorization_prompt_message.format(url=auth_url, redirect_uri=self.redirect_uri)
-            )
+            write(authorization_prompt_message.format(url=auth_url, redirect_uri=self.redirect_uri))
         pasted = ""
         while not pasted:
-            pasted = input_func(input_message).strip().strip("'\"<>")
+            pasted = read(input_message).strip().strip("'\"<>")
         parts = urlsplit(pasted)
         if not parts.query:
             raise ValueError(
