@@ -190,3 +190,42 @@ def test_flask_test_client_login_with_no_network():
         assert query(callback_url)["state"] == "s1"
         response = client.get(callback_url)
     assert response.text == fake.default_account.email
+
+
+def test_concurrent_logins_against_the_real_server(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def login(_: int) -> str:
+        with requests.Session() as session:
+            session.trust_env = False
+            url, verifier = server.authorization_url()
+            callback = server.fake.approve(url)
+            response = session.post(
+                server.fake.endpoints.token,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": query(callback)["code"],
+                    "redirect_uri": REDIRECT_URI,
+                    "code_verifier": verifier,
+                },
+                auth=(
+                    server.fake.default_client.client_id,
+                    server.fake.default_client.client_secret,
+                ),
+                timeout=5,
+            )
+            return response.json()["access_token"]
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(login, range(24)))
+    assert len(set(tokens)) == 24
+    assert server.fake.request_counts["token"] == 24
+
+
+def test_fake_clock_only_moves_forward():
+    from flask_google_flow.testing import FakeClock
+
+    clock = FakeClock(start=1000)
+    assert clock.advance(5) == clock() == 1005
+    with pytest.raises(ValueError):
+        clock.advance(-1)
