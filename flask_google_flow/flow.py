@@ -224,7 +224,10 @@ class Flow:
             "allow_insecure_http": kwargs.pop("allow_insecure_http", False),
             "timeout": kwargs.pop("timeout", DEFAULT_TIMEOUT),
         }
-        session, config = helpers.session_from_client_config(config, scopes, **kwargs)
+        # Validated once above; build the session directly (no second validation).
+        session = requests_oauthlib.OAuth2Session(
+            client_id=config[client_type]["client_id"], scope=scopes, **kwargs
+        )
         return cls(
             session,
             client_type,
