@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from flow_support import SCOPES, TOKEN_URI, make_config, token_body
+from flow_support import SCOPES, TOKEN_URI, dump, make_config, token_body
 
 from flask_google_flow import cli, exceptions, flow, helpers, interactive
 
@@ -122,9 +122,7 @@ def test_public_names_and_module_attributes():
 
 def test_classmethods_return_subclass_instances(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text(
-        '{"installed": ' + str(make_config("installed")["installed"]).replace("'", '"') + "}"
-    )
+    dump(path, make_config("installed"))
     made = flow.InstalledAppFlow.from_client_secrets_file(str(path), SCOPES)
     assert type(made) is flow.InstalledAppFlow
 
