@@ -1,5 +1,49 @@
-"""Sign in with Google for Flask, and a google_auth_oauthlib-compatible flow layer."""
+"""Sign in with Google for Flask, and a google_auth_oauthlib-compatible flow layer.
+
+The Flask extension is :class:`GoogleFlow`; the framework-neutral flow layer is
+:mod:`flask_google_flow.flow`; the fake Google for tests is
+:mod:`flask_google_flow.testing` (imported only on demand).
+"""
 
 from __future__ import annotations
 
+from .errors import (
+    AuthorizationDenied,
+    AuthorizationFailed,
+    GoogleFlowError,
+    HostedDomainNotAllowed,
+    InsufficientScopesError,
+    InvalidIDTokenError,
+    InvalidRequestError,
+    IssuerMismatchError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    ReauthorizationRequired,
+    SessionUnavailable,
+    SignInExpiredError,
+    StoreFailed,
+    UnknownStateError,
+)
+from .extension import GoogleFlow
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "AuthorizationDenied",
+    "AuthorizationFailed",
+    "GoogleFlow",
+    "GoogleFlowError",
+    "HostedDomainNotAllowed",
+    "InsufficientScopesError",
+    "InvalidIDTokenError",
+    "InvalidRequestError",
+    "IssuerMismatchError",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "ReauthorizationRequired",
+    "SessionUnavailable",
+    "SignInExpiredError",
+    "StoreFailed",
+    "UnknownStateError",
+    "__version__",
+]
