@@ -59,7 +59,8 @@ class GoogleFlowError(HTTPException):
         """A small self-contained HTML page; everything shown is escaped."""
         return (
             "<!doctype html>\n"
-            f"<html lang=en><head><meta charset=utf-8><title>{self.code} {escape(self.title)}</title>"
+            "<html lang=en><head><meta charset=utf-8>"
+            f"<title>{self.code} {escape(self.title)}</title>"
             "<meta name=viewport content='width=device-width, initial-scale=1'></head>\n"
             "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:3em auto'>\n"
             f"<h1>{escape(self.title)}</h1>\n<p>{escape(self.description or '')}</p>\n"
@@ -93,7 +94,10 @@ class UnknownStateError(GoogleFlowError):
     code = 400
     error_code = "unknown_state"
     title = "Sign-in expired"
-    description = "This sign-in link is no longer valid: it has expired or was already used. Please sign in again."
+    description = (
+        "This sign-in link is no longer valid: it has expired or was already used. "
+        "Please sign in again."
+    )
 
 
 class SignInExpiredError(GoogleFlowError):

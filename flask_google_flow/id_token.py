@@ -227,6 +227,7 @@ class CertsCache:
         self._keys: dict[str, rsa.RSAPublicKey] = {}
         self._expires_at = float("-inf")
         self._last_fetch = float("-inf")
+        self._last_unknown_kid_refetch = float("-inf")
 
     @property
     def expires_at(self) -> float:
@@ -280,7 +281,14 @@ class CertsCache:
                 self._refresh_locked(now)
                 fetched = True
             key = self._keys.get(kid)
-            if key is None and not fetched and now - self._last_fetch >= self.min_refetch_interval:
+            if (
+                key is None
+                and not fetched
+                and now - self._last_unknown_kid_refetch >= self.min_refetch_interval
+            ):
+                # A key published after our last fetch (rotation): refetch once.
+                # Made-up kids cannot make us refetch more than once an interval.
+                self._last_unknown_kid_refetch = now
                 self._refresh_locked(now)
                 key = self._keys.get(kid)
         if key is None:

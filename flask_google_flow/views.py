@@ -46,7 +46,6 @@ _MAX_LENGTH = {
     "code": 2048,
     "iss": 512,
     "error": 128,
-    "next": 2048,
     "scope": 2048,
     "login_hint": 320,
     "prompt": 64,
@@ -74,17 +73,24 @@ def _remember_endpoint_prefix(setup_state: Any) -> None:
 # -- parameters ----------------------------------------------------------------
 
 
-def _param(args: MultiDict[str, str], name: str, *, printable_ascii: bool = True) -> str | None:
-    """One query parameter: present at most once, not too long, no control characters."""
+def _param(args: MultiDict[str, str], name: str, *, charset: str | None = "token") -> str | None:
+    """One query parameter, present at most once.
+
+    ``charset="token"``: printable ASCII without spaces and at most
+    ``_MAX_LENGTH[name]`` long; ``"text"``: any printable text of that length;
+    ``None``: no check here (the caller applies its own rule, e.g. ``next``).
+    """
     values = args.getlist(name)
     if not values:
         return None
     if len(values) > 1:
         raise errors.InvalidRequestError(f"The parameter '{name}' was sent more than once.")
     value = values[0]
+    if charset is None:
+        return value
     if len(value) > _MAX_LENGTH[name]:
         raise errors.InvalidRequestError(f"The parameter '{name}' is too long.")
-    if printable_ascii:
+    if charset == "token":
         ok = value.isascii() and value.isprintable() and " " not in value
     else:
         ok = value.isprintable()
@@ -174,12 +180,10 @@ def authorize() -> Response:
     state = GoogleFlow.state()
     settings = state.settings
     args = request.args
-    next_url = safe_next_url(
-        _param(args, "next", printable_ascii=False), default=settings.default_next
-    )
-    extra = _requested_extra_scopes(state, _param(args, "scope", printable_ascii=False))
-    login_hint = _param(args, "login_hint", printable_ascii=False)
-    prompt = _prompt(state, _param(args, "prompt", printable_ascii=False))
+    next_url = safe_next_url(_param(args, "next", charset=None), default=settings.default_next)
+    extra = _requested_extra_scopes(state, _param(args, "scope", charset="text"))
+    login_hint = _param(args, "login_hint", charset="text")
+    prompt = _prompt(state, _param(args, "prompt", charset="text"))
 
     redirect_uri = _redirect_uri(state)
     check_endpoint_url(redirect_uri, name="redirect URI")

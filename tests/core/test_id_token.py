@@ -523,15 +523,26 @@ def test_unknown_kid_refetch_is_rate_limited(
         clock.now += 1
         with pytest.raises(IDTokenError):
             certs.get_key(f"attacker-{i}")
-    # 50 seconds of random kids: no refetch within the 60 s interval.
-    assert fetch.calls == 1
-    clock.now += 10
+    # 50 seconds of random kids: the first one refetched (it could have been a
+    # rotation), the other 49 fell within the 60 s interval.
+    assert fetch.calls == 2
+    clock.now += 11  # 60 s after the first unknown-kid refetch
     with pytest.raises(IDTokenError):
         certs.get_key("attacker-x")
-    assert fetch.calls == 2
+    assert fetch.calls == 3
     for i in range(20):
         with pytest.raises(IDTokenError):
             certs.get_key(f"attacker-y{i}")
+    assert fetch.calls == 3
+
+
+def test_key_rotated_right_after_a_fetch_is_picked_up_at_once(
+    key: Key, other_key: Key, certs: CertsCache, fetch: FakeFetch, clock: Clock
+) -> None:
+    certs.get_key(key.kid)
+    fetch.document = jwks(key, other_key)
+    token = other_key.sign(claims(iat=int(clock.now), exp=int(clock.now) + 100))
+    verify(token, certs, now=clock.now)
     assert fetch.calls == 2
 
 
