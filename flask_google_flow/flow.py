@@ -715,7 +715,8 @@ class InstalledAppFlow(Flow):
         machine. The authorization URL is printed; the user opens it anywhere,
         approves, and the browser is redirected to a loopback address that
         fails to load. The user copies that full address back here; its
-        ``state`` is checked and the code exchanged.
+        ``state`` is checked and the code exchanged. Also available as
+        ``flask-google-flow --headless``.
 
         :param host: loopback host of the redirect URI.
         :param port: port of the redirect URI; ``None`` picks a currently free
@@ -728,8 +729,6 @@ class InstalledAppFlow(Flow):
         :param token_audience: sent to the token endpoint as ``audience``.
         :param input_func: reads the pasted address (default :func:`input`).
         :param output: writes the prompt (default :func:`print`).
-
-        Also available as ``flask-google-flow --headless``.
         :param kwargs: passed to :meth:`authorization_url`.
         :returns: the user's credentials.
         :raises ValueError: if the pasted text is not the redirected address.
