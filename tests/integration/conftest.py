@@ -1,8 +1,8 @@
 """Fixtures: a private redis-server, the fake Google as a real server, the app under gunicorn.
 
-The app under gunicorn is a parameter: ``GOOGLE_FLOW_IT_APP`` (a gunicorn
-``module:callable`` spec). The default is the example app when it is
-importable, else the tiny stand-in in :mod:`tests.integration.apps`.
+The app under gunicorn is a parameter: ``GOOGLE_FLOW_IT_APP`` is ``tiny``
+(the default: the stand-in in :mod:`tests.integration.apps`), ``example``
+(``example_app.create_app()``) or any gunicorn ``module:callable`` spec.
 """
 
 from __future__ import annotations
@@ -27,18 +27,8 @@ EXAMPLE_APP = "tests.integration.apps:example()"
 
 
 def _default_app_spec() -> str:
-    if os.environ.get("GOOGLE_FLOW_IT_APP"):
-        return os.environ["GOOGLE_FLOW_IT_APP"]
-    try:
-        found = importlib.util.find_spec("example_app") is not None
-    except (ImportError, ValueError):
-        found = False
-    if found:
-        import example_app
-
-        if hasattr(example_app, "create_app"):
-            return EXAMPLE_APP
-    return TINY_APP
+    spec = os.environ.get("GOOGLE_FLOW_IT_APP", "tiny")
+    return {"tiny": TINY_APP, "example": EXAMPLE_APP}.get(spec, spec)
 
 
 @pytest.fixture(scope="session")

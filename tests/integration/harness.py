@@ -213,6 +213,8 @@ class Login:
     seconds: float = 0.0
     error: str = ""
     final_status: int = 0
+    started_at: float = 0.0
+    bodies: list[str] = field(default_factory=list)
 
 
 def login_once(
@@ -231,6 +233,7 @@ def login_once(
     result = Login(index, account)
     http.cookies.clear()
     next_path = f"/whoami?login={index}"
+    result.started_at = time.monotonic()
     started = time.perf_counter()
     try:
         r1 = http.get(
@@ -242,6 +245,7 @@ def login_once(
         result.statuses.append(r1.status_code)
         if r1.status_code != 302:
             result.final_status = r1.status_code
+            result.bodies.append(r1.text[:2000])
             return result
         r2 = http.get(r1.headers["Location"], allow_redirects=False, timeout=timeout)
         result.statuses.append(r2.status_code)
@@ -251,6 +255,8 @@ def login_once(
         r3 = http.get(r2.headers["Location"], allow_redirects=False, timeout=timeout)
         result.statuses.append(r3.status_code)
         result.final_status = r3.status_code
+        if r3.status_code != 302:
+            result.bodies.append(r3.text[:2000])
         result.ok = r3.status_code == 302 and r3.headers.get("Location", "").endswith(next_path)
     except requests.RequestException as exc:
         result.error = type(exc).__name__
@@ -310,12 +316,15 @@ def run_logins(
     first_index: int = 0,
     on_progress: threading.Event | None = None,
     progress_at: int = 0,
+    pace: float = 0.0,
 ) -> LoadReport:
     """Drive one login per account from ``concurrency`` clients, each its own cookie jar.
 
     Bounded: exactly ``len(accounts)`` logins; logins not started before
     ``deadline`` seconds are skipped (reported as failed with error
     ``"deadline"``). ``on_progress`` is set once ``progress_at`` logins are done.
+    ``pace``: each client waits that many seconds between its logins (so a
+    run spans an outage whose failures are fast).
     """
     started = time.monotonic()
     logins: list[Login | None] = [None] * len(accounts)
@@ -334,6 +343,8 @@ def run_logins(
                     logins[i] = Login(first_index + i, accounts[i], error="deadline")
                     continue
                 logins[i] = login_once(http, app_url, accounts[i], first_index + i, timeout=timeout)
+                if pace:
+                    time.sleep(pace)
                 with lock:
                     done[0] += 1
                     if on_progress is not None and done[0] >= progress_at:
