@@ -40,6 +40,8 @@ def render() -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" font-family="system-ui, sans-serif" font-size="12">',
         "<title>Sign-in sequence: /authorize, Google, /oauth2callback</title>",
+        "<style>text{paint-order:stroke;stroke:white;stroke-width:4px;"
+        "stroke-linejoin:round;fill:#222}</style>",
         "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' "
         "markerHeight='7' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' "
         "fill='#333'/></marker></defs>",

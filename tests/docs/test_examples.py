@@ -140,3 +140,20 @@ def _config_with(overrides):
             super().update(overrides)
 
     return TestConfig
+
+
+def test_error_handlers_example(fake, tmp_path):
+    app = load_example("error_handlers").create_app(
+        {
+            "SECRET_KEY": "x",
+            "GOOGLE_CLIENT_CONFIG": fake.client_config([CALLBACK]),
+            "GOOGLE_FLOW_SESSION_DIR": str(tmp_path),
+        }
+    )
+    client = app.test_client()
+    denied = client.get(path_of(fake.deny(client.get("/authorize").headers["Location"])))
+    assert denied.status_code == 200
+    assert "keep browsing" in denied.get_data(as_text=True)
+    unknown = client.get("/oauth2callback?state=forged&code=x")
+    assert unknown.status_code == 400
+    assert "<h1>Sign-in expired</h1>" in unknown.get_data(as_text=True)
