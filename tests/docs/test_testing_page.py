@@ -17,3 +17,6 @@ globals().update(
         if name == "app" or name.startswith("test_")
     }
 )
+
+_without = load_example("test_without_fixtures")
+test_sign_in_without_the_fixtures = _without.test_sign_in_without_the_fixtures
