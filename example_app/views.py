@@ -1,0 +1,120 @@
+"""The example app's pages and its error pages."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from flask_google_flow import GoogleFlow, GoogleFlowError, ReauthorizationRequired
+
+from . import DRIVE_READONLY, google_flow
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("example", __name__)
+
+#: Claims shown on the profile page, in this order (when present).
+PROFILE_CLAIMS = (
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "hd",
+    "sub",
+    "iss",
+    "aud",
+)
+
+
+def _sign_in_url() -> str:
+    return url_for(GoogleFlow.state().endpoint("authorize"), next=request.full_path.rstrip("?"))
+
+
+@bp.app_context_processor
+def _template_globals() -> dict:
+    state = GoogleFlow.state()
+    return {
+        "dev_mode": current_app.config.get("EXAMPLE_DEV_MODE", False),
+        "user": google_flow.user,
+        "authorize_endpoint": state.endpoint("authorize"),
+        "logout_endpoint": state.endpoint("logout"),
+        "revoke_endpoint": state.endpoint("revoke"),
+    }
+
+
+@bp.route("/")
+def index():
+    """Home: "Sign in with Google", or a welcome for the signed-in user."""
+    return render_template("index.html")
+
+
+@bp.route("/profile")
+def profile():
+    """The verified ID-token claims of the signed-in user."""
+    user = google_flow.user
+    if user is None:
+        return redirect(_sign_in_url())
+    claims = [(name, user[name]) for name in PROFILE_CLAIMS if name in user]
+    credentials = google_flow.credentials
+    scopes = sorted(credentials.granted_scopes or credentials.scopes or []) if credentials else []
+    return render_template("profile.html", claims=claims, scopes=scopes)
+
+
+@bp.route("/userinfo")
+def userinfo():
+    """Call a Google API (OpenID userinfo) with the user's access token."""
+    if google_flow.user is None:
+        return redirect(_sign_in_url())
+    endpoint = GoogleFlow.state().metadata.userinfo_endpoint
+    session = google_flow.authorized_session()
+    try:
+        response = session.get(endpoint, timeout=10)
+    except requests.RequestException as exc:
+        logger.warning("userinfo call failed: %s", type(exc).__name__)
+        return _api_error("Google did not answer in time. Please try again.", 504)
+    if response.status_code != 200:
+        logger.warning("userinfo answered HTTP %s", response.status_code)
+        return _api_error(f"Google's userinfo endpoint answered HTTP {response.status_code}.")
+    return render_template("userinfo.html", endpoint=endpoint, info=response.json())
+
+
+def _api_error(message: str, code: int = 502):
+    page = render_template("error.html", title="Google API call failed", message=message, code=code)
+    return page, code
+
+
+@bp.route("/drive")
+@google_flow.required(scopes=[DRIVE_READONLY])
+def drive():
+    """A page behind an extra scope: visiting it asks for Drive access (incremental)."""
+    credentials = google_flow.credentials
+    scopes = sorted(credentials.granted_scopes or credentials.scopes or []) if credentials else []
+    return render_template("drive.html", scope=DRIVE_READONLY, scopes=scopes)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Friendly pages for sign-in failures and for plain HTTP errors."""
+
+    @app.errorhandler(GoogleFlowError)
+    def sign_in_error(error: GoogleFlowError):
+        if isinstance(error, ReauthorizationRequired):
+            return error.get_response()  # a redirect through /authorize, not a page
+        return render_template(
+            "error.html",
+            title=error.title,
+            message=error.description,
+            code=error.code,
+            error_code=error.error_code,
+        ), error.code
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if isinstance(error, GoogleFlowError):
+            return sign_in_error(error)
+        return render_template(
+            "error.html", title=error.name, message=error.description, code=error.code
+        ), error.code or 500
