@@ -157,3 +157,26 @@ def test_error_handlers_example(fake, tmp_path):
     unknown = client.get("/oauth2callback?state=forged&code=x")
     assert unknown.status_code == 400
     assert "<h1>Sign-in expired</h1>" in unknown.get_data(as_text=True)
+
+
+def test_user_from_claims_keys_by_sub_and_trusts_only_verified_email(fake, tmp_path):
+    from flask import Flask
+
+    from flask_google_flow import GoogleFlow
+
+    account_for = load_example("user_from_claims").account_for
+    users = {}
+    flow = GoogleFlow(store=lambda credentials, id_info: account_for(id_info, users))
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="x",
+        GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]),
+        GOOGLE_FLOW_SESSION_DIR=str(tmp_path),
+    )
+    flow.init_app(app)
+    fake.add_account("unverified@example.com", email_verified=False, sub="111")
+    sign_in(app.test_client(), fake, account="unverified@example.com")
+    sign_in(app.test_client(), fake)  # the default, verified account
+    assert users["111"] == {"sub": "111", "name": "Unverified"}
+    [verified] = [u for sub, u in users.items() if sub != "111"]
+    assert verified["email"] == "tester@example.com"
