@@ -1,0 +1,639 @@
+"""Per-login cost of flask-google-flow's routes against a floor.
+
+Run it from the repository root::
+
+    python benchmarks/login_bench.py            # ~1 minute on 2 cores
+    python benchmarks/login_bench.py --rounds 40 --per-round 25 --profile
+
+A login is ``GET /authorize`` + ``GET /oauth2callback`` through the Flask test
+client, one cookie jar (a new test client) per login. The provider's token and
+certs endpoints are a mock server in another process, over real HTTP and over
+HTTPS (a certificate of a throw-away CA, trusted through a CA bundle file =
+the system bundle + that CA). The browser's visit to the consent page is not
+timed: the "authorization code" the benchmark hands to the callback carries
+the nonce and the PKCE challenge the mock checks.
+
+Implementations, interleaved in rounds in one run (order alternating):
+
+``ours``
+    ``GoogleFlow`` with the embedded filesystem session backend and a no-op
+    ``store`` callback.
+``floor``
+    Bare Flask with the same session backend doing only the unavoidable work,
+    with the same security: state + PKCE verifier + nonce, one session write
+    per request, one token POST over a kept-alive ``requests`` connection, one
+    RS256 verification with a cached key plus the ``iss``/``aud``/``exp``/
+    ``nonce`` claim checks, a session-id rotation after login (session
+    fixation), and one redirect.
+
+Reported: median and p90 per implementation and mode, the ratio to the floor
+(target <= 1.15), provider requests and new TCP connections per steady-state
+login (accepts counted by the mock server), and the bytes of a pending flow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import hashlib
+import hmac
+import io
+import json
+import multiprocessing
+import os
+import pstats
+import secrets
+import shutil
+import socket
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CLIENT_ID = "bench-client.apps.googleusercontent.com"
+CLIENT_SECRET = "bench-secret"
+REDIRECT_URI = "http://localhost/oauth2callback"
+KID = "bench-key-1"
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# -- the mock provider (its own process) -------------------------------------------
+
+
+def _private_key():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem_private(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def make_tls_files(directory: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA, a server cert for 127.0.0.1 signed by it, and a CA bundle.
+
+    :returns: ``(cert_chain, key, ca_bundle)``; the bundle is the system
+        bundle followed by the CA.
+    """
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = _private_key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "login_bench throw-away CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = _private_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain = directory / "server.pem"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file = directory / "server.key"
+    key_file.write_bytes(_pem_private(key))
+    bundle = directory / "ca-bundle.pem"
+    system = Path(SYSTEM_BUNDLE).read_bytes() if Path(SYSTEM_BUNDLE).exists() else b""
+    bundle.write_bytes(system + b"\n" + ca.public_bytes(serialization.Encoding.PEM))
+    return chain, key_file, bundle
+
+
+def _serve_mock(port_value, counters, key_pem: bytes, tls: tuple[str, str] | None, issuer: str):
+    """The mock token/certs server (runs in a child process until terminated)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    numbers = key.public_key().public_numbers()
+    jwks = json.dumps(
+        {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "alg": "RS256",
+                    "use": "sig",
+                    "kid": KID,
+                    "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+                    "e": b64url(numbers.e.to_bytes(3, "big")),
+                }
+            ]
+        }
+    ).encode()
+    header = b64url(json.dumps({"alg": "RS256", "kid": KID, "typ": "JWT"}).encode())
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+
+    def count(index: int) -> None:
+        with counters.get_lock():
+            counters[index] += 1
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 64
+
+        def get_request(self):
+            sock, address = super().get_request()
+            count(0)  # a TCP accept: a new connection
+            # Answers go out in one write and without Nagle's delay, so no
+            # 40 ms delayed-ACK stall hides the cost being measured.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if context is not None:
+                sock = context.wrap_socket(sock, server_side=True)
+            return sock, address
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _send(self, status: int, body: bytes, extra: dict[str, str] | None = None):
+            lines = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}"]
+            lines.append("Content-Type: application/json")
+            lines.append(f"Content-Length: {len(body)}")
+            lines.extend(f"{name}: {value}" for name, value in (extra or {}).items())
+            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+        def do_GET(self):
+            if self.path == "/certs":
+                count(2)
+                self._send(200, jwks, {"Cache-Control": "public, max-age=21600"})
+            else:
+                self._send(404, b"{}")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if self.path != "/token":
+                self._send(404, b"{}")
+                return
+            count(1)
+            try:
+                grant = json.loads(b64url_decode(form["code"]))
+                challenge = b64url(hashlib.sha256(form["code_verifier"].encode()).digest())
+                assert hmac.compare_digest(challenge, grant["c"])
+                basic = self.headers.get("Authorization", "")
+                if basic.startswith("Basic "):  # client_secret_basic
+                    user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+                    form.setdefault("client_id", user)
+                    form.setdefault("client_secret", password)
+                assert form["client_id"] == CLIENT_ID and form["client_secret"] == CLIENT_SECRET
+                assert form["redirect_uri"] == REDIRECT_URI
+                assert form["grant_type"] == "authorization_code"
+            except (KeyError, ValueError, AssertionError):
+                count(3)
+                self._send(400, b'{"error": "invalid_grant"}')
+                return
+            now = int(time.time())
+            claims = {
+                "iss": issuer,
+                "aud": CLIENT_ID,
+                "azp": CLIENT_ID,
+                "sub": "110169484474386276334",
+                "email": "bench@example.com",
+                "email_verified": True,
+                "iat": now,
+                "exp": now + 3600,
+                "nonce": grant["n"],
+            }
+            signing_input = f"{header}.{b64url(json.dumps(claims).encode())}"
+            signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+            body = {
+                "access_token": "ya29." + secrets.token_urlsafe(32),
+                "expires_in": 3599,
+                "refresh_token": "1//" + secrets.token_urlsafe(32),
+                "scope": "openid email profile",
+                "token_type": "Bearer",
+                "id_token": f"{signing_input}.{b64url(signature)}",
+            }
+            self._send(200, json.dumps(body).encode(), {"Cache-Control": "no-store"})
+
+    server = Server(("127.0.0.1", 0), Handler)
+    port_value.value = server.server_address[1]
+    server.serve_forever(poll_interval=0.1)
+
+
+class MockProvider:
+    """Starts :func:`_serve_mock` in a child process; counts accepts and requests.
+
+    Counters: ``accepts``, ``token``, ``certs``, ``token_errors``.
+    """
+
+    def __init__(self, tls: tuple[Path, Path] | None) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.counters = ctx.Array("q", 4)
+        port = ctx.Value("i", 0)
+        scheme = "https" if tls else "http"
+        # The issuer is the base URL; its port is only known after binding, so
+        # use a fixed issuer string instead (it is never fetched).
+        self.issuer = "https://bench-issuer.example"
+        tls_args = (str(tls[0]), str(tls[1])) if tls else None
+        self.process = ctx.Process(
+            target=_serve_mock,
+            args=(port, self.counters, _pem_private(_private_key()), tls_args, self.issuer),
+            daemon=True,
+        )
+        self.process.start()
+        deadline = time.monotonic() + 20
+        while port.value == 0:
+            if time.monotonic() > deadline or not self.process.is_alive():
+                raise RuntimeError("the mock provider did not start")
+            time.sleep(0.02)
+        self.base_url = f"{scheme}://127.0.0.1:{port.value}"
+
+    def snapshot(self) -> dict[str, int]:
+        with self.counters.get_lock():
+            values = list(self.counters)
+        return dict(zip(("accepts", "token", "certs", "token_errors"), values, strict=True))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+# -- the two implementations -------------------------------------------------------
+
+
+def _filesystem_session(app, directory: Path) -> None:
+    """The same backend GoogleFlow embeds: Flask-Session + cachelib FileSystemCache."""
+    from cachelib import FileSystemCache
+    from flask_session import Session
+
+    directory.mkdir(parents=True, exist_ok=True)
+    app.config["SESSION_TYPE"] = "cachelib"
+    app.config["SESSION_CACHELIB"] = FileSystemCache(str(directory), threshold=100_000, mode=0o600)
+    Session(app)
+
+
+def make_ours(provider: MockProvider, directory: Path):
+    from flask import Flask
+
+    from flask_google_flow import GoogleFlow
+
+    app = Flask("ours", instance_path=str(directory / "instance"))
+    app.config.update(
+        SECRET_KEY="bench-secret-key",
+        GOOGLE_CLIENT_CONFIG={
+            "web": {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "auth_uri": "https://accounts.example/auth",
+                "token_uri": provider.base_url + "/token",
+                "redirect_uris": [REDIRECT_URI],
+            }
+        },
+        GOOGLE_FLOW_ISSUER=provider.issuer,
+        GOOGLE_FLOW_AUTHORIZATION_ENDPOINT="https://accounts.example/auth",
+        GOOGLE_FLOW_TOKEN_ENDPOINT=provider.base_url + "/token",
+        GOOGLE_FLOW_JWKS_URI=provider.base_url + "/certs",
+        GOOGLE_FLOW_SESSION_DIR=str(directory / "sessions-ours"),
+    )
+    extension = GoogleFlow()
+
+    @extension.store
+    def store(credentials, id_info):
+        return None
+
+    extension.init_app(app)
+    return app
+
+
+def make_floor(provider: MockProvider, directory: Path, ca_bundle: str | None):
+    """Bare Flask doing only the unavoidable work of a secure login."""
+    import requests
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from flask import Flask, abort, current_app, redirect, request, session
+
+    app = Flask("floor")
+    app.config["SECRET_KEY"] = "bench-secret-key"
+    _filesystem_session(app, directory / "sessions-floor")
+    http = requests.Session()  # one kept-alive connection pool
+    http.trust_env = False
+    http.verify = ca_bundle or True
+    keys: dict[str, rsa.RSAPublicKey] = {}
+    token_url = provider.base_url + "/token"
+    certs_url = provider.base_url + "/certs"
+
+    def key_for(kid: str):
+        if kid not in keys:
+            for jwk in http.get(certs_url, timeout=10).json()["keys"]:
+                n = int.from_bytes(b64url_decode(jwk["n"]), "big")
+                e = int.from_bytes(b64url_decode(jwk["e"]), "big")
+                keys[jwk["kid"]] = rsa.RSAPublicNumbers(e, n).public_key()
+        return keys[kid]
+
+    @app.get("/authorize")
+    def authorize():
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(16)
+        session["f"] = [state, verifier, nonce, int(time.time()) + 600]
+        challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "redirect_uri": REDIRECT_URI,
+                "scope": "openid email profile",
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "nonce": nonce,
+                "access_type": "offline",
+            }
+        )
+        return redirect("https://accounts.example/auth?" + query, 302)
+
+    @app.get("/oauth2callback")
+    def callback():
+        flow = session.pop("f", None)
+        state = request.args.get("state", "")
+        if not flow or not hmac.compare_digest(flow[0], state) or flow[3] < time.time():
+            abort(400)
+        response = http.post(
+            token_url,
+            data={
+                "grant_type": "authorization_code",
+                "code": request.args["code"],
+                "redirect_uri": REDIRECT_URI,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "code_verifier": flow[1],
+            },
+            timeout=10,
+        )
+        if response.status_code != 200:
+            abort(502)
+        token = response.json()["id_token"]
+        header_b64, payload_b64, signature_b64 = token.split(".")
+        header = json.loads(b64url_decode(header_b64))
+        if header["alg"] != "RS256":
+            abort(401)
+        try:
+            key_for(header["kid"]).verify(
+                b64url_decode(signature_b64),
+                f"{header_b64}.{payload_b64}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            abort(401)
+        claims = json.loads(b64url_decode(payload_b64))
+        now = time.time()
+        if (
+            claims["iss"] != provider.issuer
+            or claims["aud"] != CLIENT_ID
+            or claims["exp"] + 60 <= now
+            or not hmac.compare_digest(claims["nonce"], flow[2])
+        ):
+            abort(401)
+        session["u"] = {"sub": claims["sub"], "email": claims["email"]}
+        current_app.session_interface.regenerate(session)
+        return redirect("/", 302)
+
+    return app
+
+
+# -- driving logins ----------------------------------------------------------------
+
+
+def code_for(location: str) -> tuple[str, str]:
+    """What the browser brings back from the consent page: ``(code, state)``."""
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    code = b64url(json.dumps({"n": query["nonce"], "c": query["code_challenge"]}).encode())
+    return code, query["state"]
+
+
+def one_login(app) -> float:
+    """Authorize + callback with a new cookie jar; returns the seconds taken."""
+    client = app.test_client()
+    started = time.perf_counter()
+    first = client.get("/authorize")
+    code, state = code_for(first.headers["Location"])
+    second = client.get("/oauth2callback", query_string={"code": code, "state": state})
+    elapsed = time.perf_counter() - started
+    if first.status_code != 302 or second.status_code != 302:
+        raise RuntimeError(f"login failed: {first.status_code} {second.status_code}")
+    return elapsed
+
+
+def session_bytes(app) -> dict[str, int]:
+    """Bytes of the pending flow and of the session after ``/authorize``."""
+    import msgspec
+    from flask import session as flask_session
+
+    client = app.test_client()
+    recorded: list[int] = []
+    state = app.extensions.get("google_flow")
+    if state is not None:
+        store = state.pending.store
+        original = store.put
+
+        def put(key, value, ttl):
+            recorded.append(len(value.encode()))
+            return original(key, value, ttl)
+
+        store.put = put
+    location = client.get("/authorize", query_string={"next": "/profile"}).headers["Location"]
+    with client.session_transaction() as sess:
+        after_authorize = len(msgspec.msgpack.encode(dict(sess)))
+    code, state_value = code_for(location)
+    client.get("/oauth2callback", query_string={"code": code, "state": state_value})
+    with client.session_transaction() as sess:
+        after_login = len(msgspec.msgpack.encode(dict(sess)))
+    if state is not None:
+        del store.put
+    del flask_session
+    return {
+        "pending_record": recorded[0] if recorded else 0,
+        "session_after_authorize": after_authorize,
+        "session_after_login": after_login,
+    }
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run_mode(mode: str, args, directory: Path) -> dict:
+    tls = None
+    bundle = None
+    if mode == "https":
+        chain, key, bundle_path = make_tls_files(directory)
+        tls = (chain, key)
+        bundle = str(bundle_path)
+        # Our ProviderClient keeps requests' trust_env on (proxies, REQUESTS_CA_BUNDLE):
+        # this is how a deployment points it at a custom CA bundle.
+        os.environ["REQUESTS_CA_BUNDLE"] = bundle
+    else:
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+    provider = MockProvider(tls)
+    try:
+        apps = {
+            "ours": make_ours(provider, directory / mode),
+            "floor": make_floor(provider, directory / mode, bundle),
+        }
+        for app in apps.values():  # warm up: connections, cert cache, code paths
+            for _ in range(args.warmup):
+                one_login(app)
+        times: dict[str, list[float]] = {name: [] for name in apps}
+        counts = {name: {"accepts": 0, "token": 0, "certs": 0, "token_errors": 0} for name in apps}
+        order = list(apps)
+        for round_index in range(args.rounds):
+            for name in order if round_index % 2 == 0 else reversed(order):
+                before = provider.snapshot()
+                for _ in range(args.per_round):
+                    times[name].append(one_login(apps[name]))
+                after = provider.snapshot()
+                for key in counts[name]:
+                    counts[name][key] += after[key] - before[key]
+        sizes = {name: session_bytes(app) for name, app in apps.items()}
+        profile = None
+        if args.profile and mode == "https":
+            profile = profile_ours(apps["ours"], args.profile_logins)
+        return {"times": times, "counts": counts, "sizes": sizes, "profile": profile}
+    finally:
+        provider.stop()
+
+
+def profile_ours(app, logins: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(logins):
+        one_login(app)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(45)
+    out.write("\n---- by own time ----\n")
+    stats.sort_stats("tottime").print_stats(25)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--per-round", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--modes", default="http,https")
+    parser.add_argument("--profile", action="store_true", help="cProfile logins of ours (https)")
+    parser.add_argument("--profile-logins", type=int, default=300)
+    args = parser.parse_args(argv)
+
+    logins = args.rounds * args.per_round
+    print(
+        f"login_bench: {args.rounds} rounds x {args.per_round} logins per implementation "
+        f"and mode ({logins} each), {args.warmup} warm-up logins; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    directory = Path(tempfile.mkdtemp(prefix="login-bench-"))
+    worst = 0.0
+    try:
+        for mode in args.modes.split(","):
+            result = run_mode(mode, args, directory)
+            floor_median = statistics.median(result["times"]["floor"])
+            floor_p90 = percentile(result["times"]["floor"], 90)
+            print(f"\n[{mode}]")
+            print(
+                f"{'impl':<6} {'median ms':>10} {'p90 ms':>8} {'ratio med':>10} {'ratio p90':>10}"
+                f" {'token/login':>12} {'certs/login':>12} {'new conns/login':>16}"
+            )
+            for name in ("floor", "ours"):
+                values = result["times"][name]
+                median = statistics.median(values)
+                p90 = percentile(values, 90)
+                counts = result["counts"][name]
+                n = len(values)
+                print(
+                    f"{name:<6} {median * 1000:>10.3f} {p90 * 1000:>8.3f} "
+                    f"{median / floor_median:>9.3f}x {p90 / floor_p90:>9.3f}x "
+                    f"{counts['token'] / n:>12.3f} {counts['certs'] / n:>12.3f} "
+                    f"{counts['accepts'] / n:>16.3f}"
+                )
+                if counts["token_errors"]:
+                    print(f"  !! {counts['token_errors']} token requests refused")
+            worst = max(worst, statistics.median(result["times"]["ours"]) / floor_median)
+            for name, sizes in result["sizes"].items():
+                print(f"{name:<6} bytes: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+            if result["profile"]:
+                print("\n[profile of ours, https]\n" + result["profile"])
+        verdict = "OK" if worst <= 1.15 else "ABOVE TARGET"
+        print(f"\nworst median ratio ours/floor: {worst:.3f}x (target <= 1.15x): {verdict}")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
