@@ -104,3 +104,34 @@ def test_installed_app_json_roundtrip_is_what_database_store_saves(fake):
         Credentials("t", refresh_token="r", client_id="c", client_secret="s").to_json()
     )
     assert Credentials.from_authorized_user_info(data).refresh_token == "r"
+
+
+def test_the_cli_command_of_the_installed_apps_guide_parses():
+    from flask_google_flow.cli import build_parser
+
+    args = build_parser().parse_args(
+        [
+            "--client-secrets",
+            "client_secret.json",
+            "--scope",
+            "openid",
+            "--scope",
+            "https://www.googleapis.com/auth/drive.readonly",
+            "--headless",
+        ]
+    )
+    assert args.headless and args.scope[1].endswith("drive.readonly")
+
+
+def test_migration_client_config_is_accepted(tmp_path):
+    from flask_google_flow.client_secrets import validate_client_config
+
+    config = {
+        "web": {
+            "client_id": "id",
+            "client_secret": "secret",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    }
+    assert validate_client_config(config)[0] == "web"
