@@ -7,6 +7,7 @@ The Flask extension is :class:`GoogleFlow`; the framework-neutral flow layer is
 
 from __future__ import annotations
 
+from .current import current_google_credentials, current_google_user
 from .errors import (
     AuthorizationDenied,
     AuthorizationFailed,
@@ -25,12 +26,14 @@ from .errors import (
     UnknownStateError,
 )
 from .extension import GoogleFlow
+from .origin import CrossOriginRequest
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthorizationDenied",
     "AuthorizationFailed",
+    "CrossOriginRequest",
     "GoogleFlow",
     "GoogleFlowError",
     "HostedDomainNotAllowed",
@@ -46,4 +49,6 @@ __all__ = [
     "StoreFailed",
     "UnknownStateError",
     "__version__",
+    "current_google_credentials",
+    "current_google_user",
 ]

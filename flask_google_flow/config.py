@@ -32,6 +32,12 @@ def _optional_str(value: Any) -> str | None:
     return str(value)
 
 
+def _optional_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(value)
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, str):
         lowered = value.strip().lower()
@@ -230,6 +236,33 @@ OPTIONS: tuple[Option, ...] = (
         "Timeout in seconds of every HTTP call to the provider.",
     ),
     Option(
+        "api_timeout",
+        "GOOGLE_FLOW_API_TIMEOUT",
+        None,
+        _optional_float,
+        "Default timeout in seconds of each request made with "
+        "``google_flow.authorized_session()`` (google-auth's own default is 120 s). "
+        "Default: ``GOOGLE_FLOW_HTTP_TIMEOUT``. A ``timeout=`` argument of one call wins.",
+    ),
+    Option(
+        "refresh_leeway",
+        "GOOGLE_FLOW_REFRESH_LEEWAY",
+        60.0,
+        float,
+        "Refresh an access token this many seconds before it expires, so a token "
+        "does not expire on its way to the API.",
+    ),
+    Option(
+        "revoke_status_param",
+        "GOOGLE_FLOW_REVOKE_STATUS_PARAM",
+        "google_flow_revoke",
+        str,
+        "Query parameter added to ``next`` after ``POST /revoke`` with the outcome: "
+        "``revoked``, ``invalid`` (already invalid at the provider), ``failed`` "
+        "(the provider failed or timed out; local state was cleared anyway) or "
+        "``none`` (nothing was stored). Empty: add nothing.",
+    ),
+    Option(
         "clock_skew",
         "GOOGLE_FLOW_CLOCK_SKEW",
         60.0,
@@ -275,8 +308,16 @@ class Settings:
     pending_ttl: int
     max_pending: int
     http_timeout: float
+    api_timeout: float | None
+    refresh_leeway: float
+    revoke_status_param: str
     clock_skew: float
     session_dir: str | None
+
+    @property
+    def effective_api_timeout(self) -> float:
+        """Timeout of ``authorized_session()`` calls: ``api_timeout``, else ``http_timeout``."""
+        return self.api_timeout if self.api_timeout is not None else self.http_timeout
 
     def endpoint_overrides(self) -> dict[str, str]:
         """The provider endpoints set explicitly, by metadata field name."""
@@ -323,4 +364,8 @@ def resolve_settings(config: Mapping[str, Any], arguments: Mapping[str, Any]) ->
             "GOOGLE_FLOW_PENDING_TTL, GOOGLE_FLOW_MAX_PENDING and "
             "GOOGLE_FLOW_HTTP_TIMEOUT must be positive"
         )
+    if settings.api_timeout is not None and settings.api_timeout <= 0:
+        raise ValueError("GOOGLE_FLOW_API_TIMEOUT must be positive")
+    if settings.refresh_leeway < 0:
+        raise ValueError("GOOGLE_FLOW_REFRESH_LEEWAY must not be negative")
     return settings

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app
@@ -23,6 +23,7 @@ from .client_secrets import load_client_secrets_file, validate_client_config
 from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, store_for_session_interface
 from .provider import GOOGLE, ProviderClient, ProviderMetadata
+from .refresh import RefreshCoordinator
 from .storage import (
     CallbackCredentialStore,
     CredentialStore,
@@ -32,6 +33,11 @@ from .storage import (
     StoreCallback,
     credentials_from_dict,
 )
+
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
+
+    from .refresh import GoogleAuthorizedSession
 
 EXTENSION_KEY = "google_flow"
 """Key of the per-app state in ``app.extensions``."""
@@ -55,6 +61,7 @@ class AppState:
     provider: ProviderClient
     pending: PendingFlows
     clock: Callable[[], float]
+    refresher: RefreshCoordinator
     endpoint_prefix: str = ""
     redirect_uris_by_path: dict[str, str] = field(default_factory=dict)
     _flow_config: dict[str, Any] | None = None
@@ -165,6 +172,7 @@ class GoogleFlow:
         self._load_callback = load
         self._delete_callback = delete
         self._clock = clock or time.time
+        self._required_scopes: set[str] = set()
         if app is not None:
             self.init_app(app)
 
@@ -174,9 +182,12 @@ class GoogleFlow:
         """Register the ``store`` callback (usable as a decorator).
 
         Called as ``store(credentials, id_info)`` after every successful sign-in
-        and after every token refresh, with the
+        and after every token refresh (then *id_info* is the claims kept at
+        sign-in, with ``sub``; the return value is ignored), with the
         :class:`google.oauth2.credentials.Credentials` and the verified ID-token
-        claims (``{}`` when ``openid`` was not requested). Key what you keep by
+        claims (``{}`` when ``openid`` was not requested). Partial consent:
+        ``credentials.scopes`` are the scopes requested and
+        ``credentials.granted_scopes`` those the user actually granted. Key what you keep by
         ``id_info["sub"]``. It may return a response to send instead of the
         redirect to ``next``. If it raises, nothing is kept, the user is not
         signed in, and :class:`~flask_google_flow.errors.StoreFailed` is raised.
@@ -185,20 +196,124 @@ class GoogleFlow:
         return callback
 
     def load(self, callback: F) -> F:
-        """Register the ``load`` callback: ``load(sub) -> Credentials | None``."""
+        """Register the ``load`` callback: ``load(sub) -> Credentials | None``.
+
+        *sub* is the Google account id kept in the session at sign-in
+        (``None`` when ``openid`` was not requested), so credentials can live
+        in your database keyed by user. Return the credentials ``store``
+        received (or rebuilt ones with ``client_id``, ``client_secret``,
+        ``token_uri`` and ``refresh_token``), or ``None``.
+
+        Without ``load``, credentials are *also* kept in the server-side
+        session after every ``store`` call and read from there, so
+        :attr:`credentials` and :meth:`authorized_session` work either way.
+        """
         self._load_callback = callback
         return callback
 
     def delete(self, callback: F) -> F:
-        """Register the ``delete`` callback: ``delete(sub) -> None`` (revoke, logout)."""
+        """Register the ``delete`` callback: ``delete(sub) -> None``.
+
+        Called by ``POST /revoke`` and when a refresh finds the grant revoked
+        (``invalid_grant``). ``POST /logout`` does not call it: logging out of
+        this browser keeps your stored (offline) credentials.
+        """
         self._delete_callback = callback
         return callback
+
+    # -- the signed-in user of the current request ---------------------------
+
+    @property
+    def credentials(self) -> Credentials | None:
+        """The signed-in user's :class:`~google.oauth2.credentials.Credentials`, or ``None``.
+
+        Loaded from the store (``load(sub)``, or the session) once per request.
+        They may be expired: use :meth:`authorized_session` to call Google APIs.
+        """
+        from .current import current_credentials
+
+        return current_credentials()
+
+    @property
+    def user(self) -> dict[str, Any] | None:
+        """The signed-in user's verified ID-token claims (``sub``, ``email``...), or ``None``."""
+        from .current import current_user_claims
+
+        return current_user_claims()
+
+    @property
+    def is_authorized(self) -> bool:
+        """Whether a user is signed in *and* has stored credentials."""
+        from .current import current_credentials
+
+        return current_credentials() is not None
+
+    @property
+    def granted_scopes(self) -> tuple[str, ...]:
+        """Scopes the user granted (Google reports ``email``/``profile`` as URLs)."""
+        from .current import granted_scopes
+
+        return granted_scopes()
+
+    @property
+    def requested_scopes(self) -> tuple[str, ...]:
+        """Scopes requested at the user's latest consent (partial consent: compare)."""
+        from .current import requested_scopes
+
+        return requested_scopes()
+
+    def authorized_session(self) -> GoogleAuthorizedSession:
+        """A :class:`requests.Session` (google-auth ``AuthorizedSession``) for the user.
+
+        Uses the provider's connection pool and ``GOOGLE_FLOW_API_TIMEOUT``;
+        refreshes an expired token itself and hands the new token to the store
+        before the call returns. See :mod:`flask_google_flow.refresh`.
+
+        :raises ReauthorizationRequired: no credentials, or the grant was
+            revoked (the response is a ``302`` through ``/authorize``).
+        """
+        from .refresh import authorized_session
+
+        return authorized_session()
+
+    def required(self, scopes: Any = None) -> Any:
+        """View decorator: the user must be signed in and have granted *scopes*.
+
+        ::
+
+            @app.route("/drive")
+            @google_flow.required(scopes=["https://www.googleapis.com/auth/drive.readonly"])
+            def drive():
+                files = google_flow.authorized_session().get(DRIVE_FILES_URL).json()
+                ...
+
+        Without credentials the browser goes through ``/authorize`` and comes
+        back; with some scopes missing it is asked for only those
+        (incremental authorization); if the user declines them the view
+        raises :class:`~flask_google_flow.errors.InsufficientScopesError`
+        (403). *scopes* named here are allowed for ``/authorize?scope=``
+        automatically. ``@google_flow.required`` without parentheses works too.
+        See :mod:`flask_google_flow.decorators`.
+        """
+        from .decorators import required
+
+        if callable(scopes):
+            return required(self._required_scopes.update, None)(scopes)
+        return required(self._required_scopes.update, scopes)
+
+    @property
+    def required_scopes(self) -> frozenset[str]:
+        """Scopes named in :meth:`required` decorators so far (allowed in ``/authorize?scope=``)."""
+        return frozenset(self._required_scopes)
 
     def _credential_store(self, state: AppState) -> CredentialStore:
         if self._store_callback is None:
             return SessionCredentialStore(state.rebuild_credentials)
         return CallbackCredentialStore(
-            self._store_callback, self._load_callback, self._delete_callback
+            self._store_callback,
+            self._load_callback,
+            self._delete_callback,
+            session_copy=SessionCredentialStore(state.rebuild_credentials),
         )
 
     # -- app setup ---------------------------------------------------------
@@ -229,6 +344,7 @@ class GoogleFlow:
             discovery_url=settings.discovery_url,
             timeout=settings.http_timeout,
             overrides=settings.endpoint_overrides() or None,
+            clock=self._clock,
         )
         pending = PendingFlows(
             store_for_session_interface(app.session_interface),
@@ -244,6 +360,7 @@ class GoogleFlow:
             provider=provider,
             pending=pending,
             clock=self._clock,
+            refresher=RefreshCoordinator(self._clock),
             endpoint_prefix=settings.blueprint_name,
             redirect_uris_by_path=_redirect_uris_by_path(client),
         )

@@ -101,6 +101,15 @@ class CredentialStore(ABC):
     def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
         """Forget the credentials of user *sub*."""
 
+    def keep_local(self, session: MutableMapping[str, Any], credentials: Credentials) -> None:
+        """Update only the copy kept in this browser's session, if any (no app callback).
+
+        Used when another request of the same user already refreshed the token
+        and handed it to the app's ``store``: this request's session catches up.
+        The base implementation keeps no session copy, so it does nothing.
+        """
+        return None
+
 
 class SessionCredentialStore(CredentialStore):
     """Keeps credentials in the server-side session (the default)."""
@@ -126,19 +135,32 @@ class SessionCredentialStore(CredentialStore):
         """Drop the credentials from the session."""
         session.pop(SESSION_CREDENTIALS_KEY, None)
 
+    def keep_local(self, session: MutableMapping[str, Any], credentials: Credentials) -> None:
+        """Write the credentials' plain data into the session."""
+        session[SESSION_CREDENTIALS_KEY] = credentials_to_dict(credentials)
+
 
 class CallbackCredentialStore(CredentialStore):
-    """Delegates to the app's ``store(credentials, id_info)``, ``load(sub)``, ``delete(sub)``."""
+    """Delegates to the app's ``store(credentials, id_info)``, ``load(sub)``, ``delete(sub)``.
+
+    An app that registers ``store`` but no ``load`` still gets working
+    accessors and refresh: the credentials are then *also* kept in the
+    server-side session (*session_copy*) and loaded from there, exactly as
+    without callbacks. Register ``load`` to make your database the only copy.
+    """
 
     def __init__(
         self,
         store: StoreCallback,
         load: LoadCallback | None = None,
         delete: DeleteCallback | None = None,
+        *,
+        session_copy: SessionCredentialStore | None = None,
     ) -> None:
         self.store = store
         self.load_callback = load
         self.delete_callback = delete
+        self.session_copy = session_copy if load is None else None
 
     def save(
         self,
@@ -147,13 +169,27 @@ class CallbackCredentialStore(CredentialStore):
         id_info: Mapping[str, Any],
     ) -> Any:
         """Call the app's ``store``; its return value (a Response or ``None``) is passed on."""
-        return self.store(credentials, id_info)
+        result = self.store(credentials, id_info)
+        if self.session_copy is not None:
+            self.session_copy.save(session, credentials, id_info)
+        return result
 
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
-        """Call the app's ``load`` (``None`` when it registered none)."""
-        return self.load_callback(sub) if self.load_callback else None
+        """Call the app's ``load`` (without one: the session copy)."""
+        if self.load_callback is not None:
+            return self.load_callback(sub)
+        if self.session_copy is not None:
+            return self.session_copy.load(session, sub)
+        return None
 
     def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
-        """Call the app's ``delete``, if it registered one."""
+        """Call the app's ``delete``, if it registered one, and drop the session copy."""
         if self.delete_callback:
             self.delete_callback(sub)
+        if self.session_copy is not None:
+            self.session_copy.delete(session, sub)
+
+    def keep_local(self, session: MutableMapping[str, Any], credentials: Credentials) -> None:
+        """Update the session copy, if there is one."""
+        if self.session_copy is not None:
+            self.session_copy.keep_local(session, credentials)
