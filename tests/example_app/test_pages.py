@@ -51,12 +51,12 @@ def test_credentials_are_stored_by_sub_without_secrets(client, google_login, app
 def test_a_second_sign_in_keeps_the_refresh_token(client, google_login, app, fake_google):
     google_login(client, account="dave@example.com")
     first = json.loads(rows(app, "SELECT data FROM credentials")[0][0])
-    google_login(app.test_client(), account="dave@example.com")  # no refresh token this time
+    # Google sends no refresh token this time; the previous one must survive.
+    google_login(app.test_client(), account="dave@example.com")
     second = json.loads(rows(app, "SELECT data FROM credentials")[0][0])
     assert second["token"] != first["token"]
     assert second["refresh_token"] == first["refresh_token"]
-    audit = rows(app, "SELECT had_refresh_token FROM store_audit ORDER BY id")
-    assert audit == [(1,), (0,)]
+    assert db.store_count(app=app) == 2
 
 
 def test_profile_sends_an_anonymous_user_to_sign_in(client):

@@ -1,0 +1,165 @@
+"""A real browser, the example app on a real WSGI server, the fake Google on another.
+
+Chromium is Debian's (``apt-get install chromium``), driven by the Playwright
+Python package; no browser is ever downloaded. Everything listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from tests.conftest import require
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+HOW = (
+    "install them with `apt-get install -y chromium` and "
+    "`python -m pip install -e '.[test]'` (the playwright package; no `playwright install`)"
+)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """Log nothing."""
+
+
+class LiveServer:
+    """A WSGI app on a threaded werkzeug server on 127.0.0.1 (free port), in a thread."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self._server = make_server(
+            "127.0.0.1", 0, self._dispatch, threaded=True, request_handler=_QuietHandler
+        )
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def _dispatch(self, environ: Any, start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+    def start(self) -> None:
+        """Serve in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium, one per test session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require(sync_playwright is not None, "the playwright Python package is not installed", HOW)
+    require(
+        os.path.exists(CHROMIUM) or shutil.which("chromium") is not None,
+        f"Chromium is not installed at {CHROMIUM}",
+        HOW,
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Site:
+    """The example app and the fake Google, both served over real HTTP."""
+
+    url: str
+    app: Any
+    fake: Any
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Any) -> Iterator[Site]:
+    """A fresh fake Google and example app for one test (real HTTP between them)."""
+    for name in list(os.environ):
+        if name.startswith("GOOGLE_") or name in ("SECRET_KEY", "REDIS_URL", "EXAMPLE_DATABASE"):
+            monkeypatch.delenv(name)
+    from example_app import create_app
+    from flask_google_flow.testing import FakeGoogle
+
+    fake = FakeGoogle()
+    fake.add_account("alice@example.com", name="Alice Example")
+    fake.add_account("bob@example.com", name="Bob Example")
+    fake.start()
+    server = LiveServer()
+    try:
+        server.app = create_app(
+            {
+                "SECRET_KEY": "browser-test-secret",
+                "GOOGLE_FLOW_DISCOVERY_URL": fake.discovery_url,
+                "GOOGLE_CLIENT_CONFIG": fake.client_config(
+                    redirect_uris=[f"{server.url}/oauth2callback"]
+                ),
+                "EXAMPLE_DATABASE": str(tmp_path / "example.sqlite3"),
+                "GOOGLE_FLOW_SESSION_DIR": str(tmp_path / "sessions"),
+            },
+            instance_path=str(tmp_path / "instance"),
+        )
+        server.start()
+        yield Site(server.url, server.app, fake)
+    finally:
+        server.stop()
+        fake.stop()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile (no cookies) for one test."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    """A tab of :func:`context`."""
+    return context.new_page()
+
+
+@pytest.fixture
+def shoot(request: pytest.FixtureRequest):
+    """``shoot(page, "step")`` saves a screenshot under ``test-artifacts/screenshots/``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name.removeprefix("test_"))
+    counter = iter(range(1, 100))
+
+    def save(page: Any, step: str) -> Path:
+        path = SCREENSHOTS / f"{test}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
