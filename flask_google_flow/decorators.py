@@ -1,6 +1,7 @@
 """``@google_flow.required(scopes=...)``: views that need a Google grant.
 
-* Nobody signed in → ``302`` to ``/authorize?next=<this URL>``.
+* Nobody signed in → ``302`` to ``/authorize?next=<this URL>`` (with
+  ``scope=`` the view's scopes beyond ``GOOGLE_SCOPES``, so one consent covers both).
 * Signed in but the credentials are gone (revoked, cleared after a failed
   refresh) → ``302`` to ``/authorize?next=<this URL>&prompt=consent``.
 * Some of *scopes* not granted → ``302`` to
@@ -25,7 +26,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import redirect, session, url_for
+from flask import Response, redirect, session, url_for
 
 from . import errors
 from .current import current_credentials, granted_scopes, signed_in_record
@@ -68,8 +69,12 @@ def check_access(needed: tuple[str, ...]) -> Any:
         if signed_in_record() is not None:
             location = reauthorization_url(state)
         else:
-            location = url_for(state.endpoint("authorize"), next=here)
-        return redirect(location, code=302)
+            # Ask for the view's scopes in the same consent as the sign-in.
+            extra = missing_scopes(state.settings.scopes, needed)
+            location = url_for(
+                state.endpoint("authorize"), next=here, scope=" ".join(extra) or None
+            )
+        return _no_store(redirect(location, code=302))
     missing = missing_scopes(granted_scopes(), needed)
     if not missing:
         return None
@@ -77,7 +82,12 @@ def check_access(needed: tuple[str, ...]) -> Any:
         session.pop(SESSION_DECLINED_KEY, None)
         raise errors.InsufficientScopesError(missing)
     location = url_for(state.endpoint("authorize"), next=here, scope=" ".join(missing))
-    return redirect(location, code=302)
+    return _no_store(redirect(location, code=302))
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def required(

@@ -1,10 +1,14 @@
-"""The blueprint: ``GET /authorize`` and ``GET /oauth2callback``.
+"""The blueprint: ``GET /authorize``, ``GET /oauth2callback``, ``POST /revoke``, ``POST /logout``.
 
 ``/authorize`` starts a sign-in: it makes a state, a PKCE verifier and an
 OpenID nonce, keeps them server-side keyed by the state, and redirects to the
 provider. ``/oauth2callback`` finishes it: it consumes the pending flow (once),
 exchanges the code with the stored verifier, verifies the ID token, hands the
 credentials to the store and redirects to ``next``.
+
+``/revoke`` revokes the grant at the provider and forgets everything local;
+``/logout`` only forgets this browser's session. Both are POST-only and
+same-origin (:mod:`flask_google_flow.origin`).
 
 This is the one place where flow-layer exceptions become HTTP errors.
 """
@@ -15,11 +19,14 @@ import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
 from . import errors, signals
+from .current import forget_current
+from .decorators import remember_declined
 from .exceptions import (
     HostedDomainError,
     IDTokenError,
@@ -31,10 +38,11 @@ from .exceptions import (
 from .extension import AppState, GoogleFlow
 from .flow import Flow
 from .id_token import verify_id_token
+from .origin import check_same_origin
 from .pending import PendingFlow
 from .provider import check_endpoint_url
 from .redirects import safe_next_url
-from .storage import SESSION_USER_KEY, kept_claims
+from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
 
 logger = logging.getLogger("flask_google_flow")
 
@@ -53,10 +61,12 @@ _MAX_LENGTH = {
 
 
 def make_blueprint(name: str = "google_flow") -> Blueprint:
-    """A blueprint with the sign-in routes (``authorize``, ``oauth2callback``)."""
+    """A blueprint with the routes ``authorize``, ``oauth2callback``, ``revoke``, ``logout``."""
     blueprint = Blueprint(name, __name__)
     blueprint.add_url_rule("/authorize", "authorize", authorize, methods=["GET"])
     blueprint.add_url_rule("/oauth2callback", "oauth2callback", oauth2callback, methods=["GET"])
+    blueprint.add_url_rule("/revoke", "revoke", revoke, methods=["POST"])
+    blueprint.add_url_rule("/logout", "logout", logout, methods=["POST"])
     blueprint.record(_remember_endpoint_prefix)
     return blueprint
 
@@ -105,7 +115,7 @@ def _requested_extra_scopes(state: AppState, raw: str | None) -> tuple[str, ...]
     if not raw:
         return ()
     base = state.settings.scopes
-    allowed = set(base) | set(state.settings.extra_scopes)
+    allowed = set(base) | set(state.settings.extra_scopes) | state.extension.required_scopes
     extra: list[str] = []
     for scope in raw.replace(",", " ").split():
         if scope not in allowed:
@@ -268,6 +278,7 @@ def _finish_sign_in(state: AppState) -> Response:
         id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
 
     store = state.credential_store()
+    _keep_refresh_token(store, credentials, id_info.get("sub"))
     try:
         response = store.save(session, credentials, id_info)
     except Exception as exc:
@@ -279,7 +290,10 @@ def _finish_sign_in(state: AppState) -> Response:
         "sub": id_info.get("sub"),
         "claims": kept_claims(id_info),
         "scopes": granted,
+        "requested": list(scopes),
     }
+    remember_declined(pending.next_url, scopes, granted)
+    forget_current()
     _rotate_session_id()
     signals.login_succeeded.send(
         current_app._get_current_object(),
@@ -291,6 +305,30 @@ def _finish_sign_in(state: AppState) -> Response:
     if response is not None:
         return _no_store(current_app.make_response(response))
     return _no_store(redirect(pending.next_url, code=302))
+
+
+def _keep_refresh_token(store: CredentialStore, credentials: Any, sub: str | None) -> None:
+    """Carry the stored refresh token over when a consent returned none.
+
+    Google issues a refresh token only on an account's first consent (or with
+    ``prompt=consent``); after an incremental consent
+    (``include_granted_scopes=true``) the earlier refresh token stays valid and
+    covers the combined grant, so it must not be lost.
+    """
+    if credentials.refresh_token or not sub:
+        return
+    record = session.get(SESSION_USER_KEY)
+    own_database = isinstance(store, CallbackCredentialStore) and store.load_callback is not None
+    same_user = isinstance(record, dict) and record.get("sub") == sub
+    if not (own_database or same_user):
+        return
+    try:
+        previous = store.load(session, sub)
+    except Exception:
+        logger.exception("flask-google-flow: the load callback raised during sign-in")
+        return
+    if previous is not None and previous.refresh_token:
+        credentials._refresh_token = previous.refresh_token
 
 
 def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
@@ -341,3 +379,96 @@ def _rotate_session_id() -> None:
     regenerate = getattr(current_app.session_interface, "regenerate", None)
     if regenerate is not None:
         regenerate(session)
+
+
+# -- POST /revoke and POST /logout ------------------------------------------------
+
+
+def _next_after_post(state: AppState) -> str:
+    raw = request.form.get("next") or request.args.get("next")
+    return safe_next_url(raw, default=state.settings.default_next)
+
+
+def _with_status(url: str, name: str, value: str) -> str:
+    if not name:
+        return url
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode({name: value})}"
+
+
+def _end_session() -> None:
+    """Forget this browser's session: new id first, then empty (deleted server-side)."""
+    _rotate_session_id()
+    session.clear()
+    forget_current()
+
+
+def revoke() -> Response:
+    """``POST /revoke``: revoke the grant at the provider, then forget everything local.
+
+    The refresh token (else the access token) is sent to the revocation
+    endpoint in the form body. Whatever the provider answers — or if it fails
+    or times out — the stored credentials are deleted (the ``delete``
+    callback for app-managed storage) and the session is cleared with a new
+    id. The browser is sent to the validated ``next`` (form field or query)
+    with ``GOOGLE_FLOW_REVOKE_STATUS_PARAM`` (default ``google_flow_revoke``)
+    set to ``revoked``, ``invalid``, ``failed`` or ``none``, and
+    :data:`~flask_google_flow.signals.credentials_revoked` is sent.
+    """
+    check_same_origin()
+    state = GoogleFlow.state()
+    next_url = _next_after_post(state)
+    record = session.get(SESSION_USER_KEY)
+    sub = record.get("sub") if isinstance(record, dict) else None
+    store = state.credential_store()
+    try:
+        credentials = store.load(session, sub) if isinstance(record, dict) else None
+    except Exception:
+        logger.exception("flask-google-flow: the load callback raised during revoke")
+        credentials = None
+
+    outcome = "none"
+    revoked = False
+    token = (credentials.refresh_token or credentials.token) if credentials else None
+    if token:
+        try:
+            revoked = state.provider.revoke(token)
+            outcome = "revoked" if revoked else "invalid"
+        except ProviderError as exc:
+            # Failed, timed out or garbled: the grant may still be live at the provider.
+            logger.warning(
+                "flask-google-flow: revoking at the provider failed (%s); "
+                "local credentials are cleared anyway",
+                type(exc).__name__,
+            )
+            outcome = "failed"
+
+    if isinstance(record, dict):
+        try:
+            store.delete(session, sub)
+        except Exception:
+            logger.exception("flask-google-flow: the delete callback raised during revoke")
+    _end_session()
+    signals.credentials_revoked.send(
+        current_app._get_current_object(), sub=sub, revoked=revoked, outcome=outcome
+    )
+    location = _with_status(next_url, state.settings.revoke_status_param, outcome)
+    return _no_store(redirect(location, code=302))
+
+
+def logout() -> Response:
+    """``POST /logout``: clear this browser's session (with a new id), revoke nothing.
+
+    Credentials in app-managed storage stay (the ``delete`` callback is not
+    called); credentials kept in the session go with it. Redirects to the
+    validated ``next`` (form field or query) and sends
+    :data:`~flask_google_flow.signals.logged_out`.
+    """
+    check_same_origin()
+    state = GoogleFlow.state()
+    next_url = _next_after_post(state)
+    record = session.get(SESSION_USER_KEY)
+    sub = record.get("sub") if isinstance(record, dict) else None
+    _end_session()
+    signals.logged_out.send(current_app._get_current_object(), sub=sub)
+    return _no_store(redirect(next_url, code=302))
