@@ -262,6 +262,8 @@ def refresh_credentials(
     """
     state = context.state
     settings = state.settings
+    if not force and not needs_refresh(credentials, state.clock(), settings.refresh_leeway):
+        return  # the common case: no lock taken
     key = context.user_key or f"rt:{_fingerprint(credentials.refresh_token)}"
     with state.refresher.lock_for(key):
         if force:

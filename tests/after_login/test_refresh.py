@@ -214,3 +214,36 @@ def test_concurrent_refresh_with_rotation_keeps_a_valid_refresh_token(app, clien
     # whichever session write won, the stored refresh token still works
     clock.advance(3600)
     assert client.get("/api").get_json()["status"] == 200
+
+
+def test_token_about_to_expire_is_refreshed_early(client, fake, clock):
+    sign_in(client, fake)
+    before = me(client)["token"]
+    clock.advance(3599 - 30)  # inside GOOGLE_FLOW_REFRESH_LEEWAY (60 s)
+    fake.reset_counts()
+    assert client.get("/api").get_json()["status"] == 200
+    assert fake.request_counts["token"] == 1
+    assert me(client)["token"] != before
+
+
+def test_no_token_in_our_log_lines(client, fake, clock, caplog, monkeypatch):
+    import logging
+
+    import google.auth._exponential_backoff as backoff
+
+    monkeypatch.setattr(backoff.time, "sleep", lambda seconds: None)
+    caplog.set_level(logging.DEBUG, logger="flask_google_flow")
+    sign_in(client, fake)
+    secrets = [me(client)["token"], me(client)["refresh_token"]]
+    clock.advance(3600)
+    fake.fail("token", "server_error", times=None)
+    client.get("/api")
+    fake.clear_failures()
+    client.get("/api")
+    secrets.append(me(client)["token"])
+    fake.revoke_token(secrets[1])
+    clock.advance(3600)
+    client.get("/api")
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "flask_google_flow")
+    assert "refresh" in text
+    assert not any(secret in text for secret in secrets)
