@@ -46,10 +46,25 @@ def _template_globals() -> dict:
     }
 
 
+#: Notices on the home page after ``POST /revoke`` (by outcome) and ``POST /logout``.
+NOTICES = {
+    "revoked": "Access revoked: this site can no longer use your Google account.",
+    "invalid": "Signed out. Google no longer knew this site's access (it was already revoked).",
+    "failed": "Signed out, but Google could not confirm the revocation. You can remove "
+    "this site's access at https://myaccount.google.com/permissions.",
+    "none": "Signed out.",
+}
+
+
 @bp.route("/")
 def index():
     """Home: "Sign in with Google", or a welcome for the signed-in user."""
-    return render_template("index.html")
+    status_param = GoogleFlow.state().settings.revoke_status_param
+    outcome = request.args.get(status_param) if status_param else None
+    notice = NOTICES.get(outcome or "")
+    if notice is None and request.args.get("signed_out"):
+        notice = "You are signed out."
+    return render_template("index.html", notice=notice)
 
 
 @bp.route("/profile")

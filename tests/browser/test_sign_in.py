@@ -111,6 +111,7 @@ def test_revoke(page, site, shoot):
     page.click("#revoke")
     page.locator("#sign-in").wait_for()
     shoot(page, "revoked")
+    assert "Access revoked" in page.inner_text("#notice")
     assert not site.fake.access_token_is_valid(token)
     assert stored_token(site) == []
 
@@ -120,6 +121,7 @@ def test_logout(page, site, shoot):
     page.click("#logout")
     page.locator("#sign-in").wait_for()
     shoot(page, "logged-out")
+    assert page.inner_text("#notice") == "You are signed out."
     page.goto(site.url + "/profile")
     consent(page, site.fake)  # signed out: the profile sends us to Google again
     assert len(stored_token(site)) == 1  # logout does not delete stored credentials

@@ -153,11 +153,31 @@ def test_unknown_page_is_a_friendly_404(client):
 
 def test_logout_signs_out_but_keeps_stored_credentials(client, google_login, app):
     google_login(client)
-    response = client.post("/logout", headers=ORIGIN)
+    page = client.get("/").get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/?signed_out=1">' in page
+    response = client.post("/logout", data={"next": "/?signed_out=1"}, headers=ORIGIN)
     assert response.status_code in (302, 303)
-    assert "Sign in with Google" in client.get("/").get_data(as_text=True)
+    page = client.get(path_of(response.headers["Location"])).get_data(as_text=True)
+    assert "Sign in with Google" in page
+    assert 'id="notice" role="status">You are signed out.' in page
     assert client.get("/profile").status_code == 302
     assert len(rows(app, "SELECT sub FROM credentials")) == 1
+
+
+def test_revoke_when_google_fails_still_signs_out(client, google_login, app, fake_google):
+    google_login(client)
+    fake_google.fail("revoke", "server_error")
+    response = client.post("/revoke", headers=ORIGIN)
+    page = client.get(path_of(response.headers["Location"])).get_data(as_text=True)
+    assert "Google could not confirm the revocation" in page
+    assert rows(app, "SELECT sub FROM credentials") == []
+
+
+def test_logout_from_another_origin_is_refused(client, google_login):
+    google_login(client)
+    response = client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert client.get("/profile").status_code == 200
 
 
 def test_revoke_revokes_at_google_and_deletes_stored_credentials(
@@ -171,7 +191,9 @@ def test_revoke_revokes_at_google_and_deletes_stored_credentials(
     assert response.status_code in (302, 303)
     assert not fake_google.access_token_is_valid(token)
     assert rows(app, "SELECT sub FROM credentials") == []
-    assert "Sign in with Google" in client.get("/").get_data(as_text=True)
+    page = client.get(path_of(response.headers["Location"])).get_data(as_text=True)
+    assert "Sign in with Google" in page
+    assert "Access revoked" in page
 
 
 def test_pages_escape_what_they_show(client, google_login, fake_google):
