@@ -21,7 +21,7 @@ from flask import Flask
 
 from flask_google_flow import GoogleFlow
 
-from . import db, devmode, settings
+from . import db, devmode, logs, settings
 
 DRIVE_READONLY = "https://www.googleapis.com/auth/drive.readonly"
 """The extra scope of the Drive page, asked for only when that page is visited."""
@@ -41,6 +41,7 @@ def create_app(
     :param instance_path: the instance folder (default: ``instance/`` next to the package).
     :raises RuntimeError: real client secrets are configured but ``SECRET_KEY`` is not.
     """
+    logs.install()
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(
         GOOGLE_SCOPES=["openid", "email", "profile"],

@@ -78,3 +78,23 @@ def test_database_defaults_to_the_instance_folder(fake_google, tmp_path):
     )
     assert (tmp_path / "instance" / "example_app.sqlite3").exists()
     assert app.config.get("EXAMPLE_DATABASE") is None
+
+
+def test_request_log_lines_do_not_show_codes_or_states():
+    import logging
+
+    from example_app.logs import RedactOAuthParams
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - "%s" %s',
+        ("127.0.0.1", "GET /oauth2callback?code=4/0abc&state=xyz&iss=http://x HTTP/1.1", "302"),
+        None,
+    )
+    assert RedactOAuthParams().filter(record)
+    message = record.getMessage()
+    assert "4/0abc" not in message and "xyz" not in message
+    assert "code=[redacted]&state=[redacted]&iss=http://x" in message
