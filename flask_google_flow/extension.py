@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app
@@ -47,6 +47,14 @@ logger = logging.getLogger("flask_google_flow")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class RegisteredRedirectURI(NamedTuple):
+    """One ``redirect_uris`` entry of the client secrets, parsed once."""
+
+    uri: str
+    scheme: str
+    netloc: str
+
+
 @dataclass
 class AppState:
     """Everything :class:`GoogleFlow` keeps for one app (``app.extensions["google_flow"]``).
@@ -63,7 +71,9 @@ class AppState:
     clock: Callable[[], float]
     refresher: RefreshCoordinator
     endpoint_prefix: str = ""
-    redirect_uris_by_path: dict[str, str] = field(default_factory=dict)
+    redirect_uris_by_path: dict[str, tuple[RegisteredRedirectURI, ...]] = field(
+        default_factory=dict
+    )
     _flow_config: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -413,9 +423,16 @@ class GoogleFlow:
             ) from None
 
 
-def _redirect_uris_by_path(client: Mapping[str, Any]) -> dict[str, str]:
-    uris = client.get("redirect_uris") or []
-    return {urlsplit(uri).path: uri for uri in uris if isinstance(uri, str)}
+def _redirect_uris_by_path(
+    client: Mapping[str, Any],
+) -> dict[str, tuple[RegisteredRedirectURI, ...]]:
+    by_path: dict[str, list[RegisteredRedirectURI]] = {}
+    for uri in client.get("redirect_uris") or []:
+        if isinstance(uri, str):
+            parts = urlsplit(uri)
+            entry = RegisteredRedirectURI(uri, parts.scheme, parts.netloc.lower())
+            by_path.setdefault(parts.path, []).append(entry)
+    return {path: tuple(entries) for path, entries in by_path.items()}
 
 
 def _ensure_server_side_session(app: Flask, settings: Settings) -> None:

@@ -144,15 +144,27 @@ def requested_scopes(state: AppState, extra: Iterable[str] = ()) -> list[str]:
 
 
 def _redirect_uri(state: AppState) -> str:
-    """The redirect URI: explicit setting, else the client secrets' entry, else url_for."""
+    """The redirect URI of this sign-in.
+
+    An explicit ``GOOGLE_FLOW_REDIRECT_URI`` wins. Otherwise the client
+    secrets' ``redirect_uris`` entry whose path is the callback route: the only
+    one, or — when several share the path (local and production) — the one on
+    this request's host. Otherwise ``url_for(..., _external=True)``.
+    """
     configured = state.settings.redirect_uri
     if configured:
         return configured
     endpoint = state.endpoint("oauth2callback")
-    if state.redirect_uris_by_path:
-        registered = state.redirect_uris_by_path.get(url_for(endpoint))
-        if registered:
-            return registered
+    candidates = state.redirect_uris_by_path.get(url_for(endpoint), ())
+    if len(candidates) == 1:
+        return candidates[0].uri
+    host = request.host.lower()
+    same_host = [entry for entry in candidates if entry.netloc == host]
+    for entry in same_host:
+        if entry.scheme == request.scheme:
+            return entry.uri
+    if same_host:
+        return same_host[0].uri
     return url_for(endpoint, _external=True)
 
 

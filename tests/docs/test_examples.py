@@ -70,8 +70,8 @@ def test_configuration_example_merges_arguments_config_and_defaults(fake, monkey
         assert url_for("google_flow.authorize") == "/auth/authorize"
 
 
-def test_redirect_uri_with_the_same_path_listed_twice_uses_the_last(fake, tmp_path):
-    """What the configuration page warns about (rule 2 of the redirect URI)."""
+def test_redirect_uri_with_the_same_path_listed_twice_follows_the_host(fake, tmp_path):
+    """Rule 2 of the redirect URI on the configuration page."""
     from flask import Flask
 
     from flask_google_flow import GoogleFlow
@@ -84,8 +84,11 @@ def test_redirect_uri_with_the_same_path_listed_twice_uses_the_last(fake, tmp_pa
         GOOGLE_FLOW_SESSION_DIR=str(tmp_path),
     )
     GoogleFlow(app)
-    location = app.test_client().get("/authorize").headers["Location"]
-    assert "redirect_uri=https%3A%2F%2Fapp.example.com%2Foauth2callback" in location
+    client = app.test_client()
+    local = client.get("/authorize", base_url="http://127.0.0.1:5000").headers["Location"]
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Foauth2callback" in local
+    prod = client.get("/authorize", base_url="https://app.example.com").headers["Location"]
+    assert "redirect_uri=https%3A%2F%2Fapp.example.com%2Foauth2callback" in prod
 
 
 def test_redis_example_installs_the_redis_session_and_pending_store(fake, monkeypatch):

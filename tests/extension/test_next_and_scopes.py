@@ -111,29 +111,44 @@ def test_hosted_domain_match_is_accepted(make_app, fake, stored):
     assert stored[-1][1]["hd"] == "corp.example"
 
 
+def config_without_redirect_uris(fake):
+    config = fake.client_config()
+    config["web"]["redirect_uris"] = []
+    return config
+
+
 def test_explicit_redirect_uri_wins(make_app, fake):
     fake.register_redirect_uri("https://app.example/auth/cb")
     app = make_app(redirect_uri="https://app.example/auth/cb")
     assert query_of(start(app.test_client()))["redirect_uri"] == "https://app.example/auth/cb"
 
 
-def test_registered_redirect_uri_with_the_callback_path_is_used(make_app, fake):
-    app = make_app(
-        config={
-            "GOOGLE_CLIENT_CONFIG": fake.client_config(
-                ["https://other.example/elsewhere", "https://app.example/oauth2callback"]
-            )
-        }
-    )
+def test_the_one_registered_redirect_uri_with_the_callback_path_is_used(make_app, fake):
+    """Even when the request's host differs (behind a proxy without ProxyFix)."""
+    config = config_without_redirect_uris(fake)
+    config["web"]["redirect_uris"] = [
+        "https://other.example/elsewhere",
+        "https://app.example/oauth2callback",
+    ]
+    app = make_app(config={"GOOGLE_CLIENT_CONFIG": config})
     assert query_of(start(app.test_client()))["redirect_uri"] == (
         "https://app.example/oauth2callback"
     )
 
 
-def config_without_redirect_uris(fake):
-    config = fake.client_config()
-    config["web"]["redirect_uris"] = []
-    return config
+def test_several_registered_uris_on_the_callback_path_pick_the_requests_host(make_app, fake):
+    uris = ["http://127.0.0.1:5000/oauth2callback", "https://app.example.com/oauth2callback"]
+    app = make_app(config={"GOOGLE_CLIENT_CONFIG": fake.client_config(uris)})
+    client = app.test_client()
+    for base_url, expected in [
+        ("http://127.0.0.1:5000", uris[0]),
+        ("https://app.example.com", uris[1]),
+        ("http://app.example.com", uris[1]),  # TLS ended at a proxy
+        ("http://localhost", CALLBACK),  # registered too, by the fixture
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/oauth2callback"),  # url_for
+    ]:
+        response = client.get("/authorize", base_url=base_url)
+        assert query_of(response.headers["Location"])["redirect_uri"] == expected, base_url
 
 
 def test_redirect_uri_falls_back_to_url_for(make_app, fake):
