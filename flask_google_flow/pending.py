@@ -62,6 +62,7 @@ import hmac
 import json
 import os
 import secrets
+import struct
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, MutableMapping
@@ -214,7 +215,8 @@ class CacheLibPendingFlowStore(PendingFlowStore):
     returns ``True`` only when it removed something (``SimpleCache``,
     ``RedisCache``, ``MemcachedCache``).
 
-    Note that records count towards a ``FileSystemCache``'s ``threshold``.
+    Records in a ``FileSystemCache`` are written directly (see :meth:`_put_file`) and do
+    not update its ``threshold`` file count.
 
     :param cache: a cachelib cache (Flask-Session's ``session_interface.cache``).
     :param key_prefix: prepended to every key.
@@ -227,10 +229,18 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             from cachelib import FileSystemCache
         except ImportError:  # pragma: no cover - cachelib comes with Flask-Session
             FileSystemCache = ()  # type: ignore[assignment,misc]
-        self._filesystem = isinstance(cache, FileSystemCache) and hasattr(cache, "_get_filename")
+        self._filesystem = (
+            isinstance(cache, FileSystemCache)
+            and hasattr(cache, "_get_filename")
+            and hasattr(cache, "serializer")
+        )
+        self._mode = getattr(cache, "_mode", None) or 0o600
 
     def put(self, key: str, value: str, ttl: int) -> None:
         """Store the record; a failed write raises ``SessionUnavailable``."""
+        if self._filesystem:
+            self._put_file(self.key_prefix + key, value, ttl)
+            return
         try:
             ok = self.cache.set(self.key_prefix + key, value, timeout=ttl)
         except OSError as exc:
@@ -248,9 +258,6 @@ class CacheLibPendingFlowStore(PendingFlowStore):
                     os.remove(self.cache._get_filename(full_key))
                 except FileNotFoundError:
                     return None  # someone else claimed it (or it never existed)
-                update_count = getattr(self.cache, "_update_count", None)
-                if update_count is not None:
-                    update_count(delta=-1)
                 claimed = True
             else:
                 claimed = bool(self.cache.delete(full_key))
@@ -260,8 +267,51 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             return None
         return value if isinstance(value, str) else str(value)
 
+    def _put_file(self, full_key: str, value: str, ttl: int) -> None:
+        """Write a record file in cachelib's format, in one ``open(O_EXCL)`` and one write.
+
+        The record's key is unique (it hashes a fresh random state), so there
+        is nothing to replace atomically and no temporary file is needed: the
+        state is not known to anyone until the write is complete. cachelib's
+        own ``get`` and pruning read these files like any other entry.
+
+        cachelib's file count (its ``threshold`` bookkeeping) is not updated:
+        rewriting the count file costs as much as the record itself, doubling
+        the cost of ``/authorize``. Records are short-lived (popped by the
+        callback, or expired and pruned), so the count under-states the
+        directory by about the number of sign-ins in progress; cachelib
+        recounts the directory whenever a process creates the cache.
+        """
+        filename = self.cache._get_filename(full_key)
+        data = struct.pack("I", int(time.time()) + max(int(ttl), 1))
+        data += self.cache.serializer.dumps(value)
+        try:
+            try:
+                fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._mode)
+            except FileExistsError:
+                # Only a caller re-using a key gets here: replace atomically.
+                if self.cache.set(full_key, value, timeout=ttl) is False:
+                    raise SessionUnavailable() from None
+                return
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+
     def delete(self, key: str) -> None:
         """Remove the record if present."""
+        if self._filesystem:
+            try:
+                os.remove(self.cache._get_filename(self.key_prefix + key))
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise _unavailable(exc) from exc
+            return
         try:
             self.cache.delete(self.key_prefix + key)
         except OSError as exc:

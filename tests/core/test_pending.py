@@ -192,15 +192,20 @@ def test_store_pop_is_atomic_under_threads(store_factory: StoreFactory) -> None:
         assert results.count(None) == 11
 
 
-def test_filesystem_store_keeps_the_file_count(tmp_path: Path) -> None:
+def test_filesystem_store_records_skip_the_file_count(tmp_path: Path) -> None:
+    # Records are written directly (one O_EXCL open, no count-file rewrite):
+    # cachelib's count is left alone, and cachelib still reads the records.
     cache = FileSystemCache(str(tmp_path), threshold=500)
     store = CacheLibPendingFlowStore(cache)
     for i in range(3):
         store.put(f"k{i}", "v", 60)
-    assert cache._file_count == 3
-    store.pop("k0")
-    store.pop("k0")
-    assert cache._file_count == 2
+    assert cache._file_count == 0
+    assert cache.get("google-flow:pending:k1") == "v"
+    assert store.pop("k0") == "v"
+    assert store.pop("k0") is None
+    assert cache._file_count == 0
+    store.delete("k1")
+    assert cache.get("google-flow:pending:k1") is None
 
 
 def test_filesystem_store_expired_record(tmp_path: Path) -> None:
