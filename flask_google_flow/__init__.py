@@ -11,6 +11,7 @@ from .current import current_google_credentials, current_google_user
 from .errors import (
     AuthorizationDenied,
     AuthorizationFailed,
+    CrossOriginRequest,
     GoogleFlowError,
     HostedDomainNotAllowed,
     InsufficientScopesError,
@@ -26,7 +27,6 @@ from .errors import (
     UnknownStateError,
 )
 from .extension import GoogleFlow
-from .origin import CrossOriginRequest
 
 __version__ = "0.1.0"
 

@@ -190,6 +190,22 @@ class InsufficientScopesError(GoogleFlowError):
         super().__init__(description)
 
 
+class CrossOriginRequest(GoogleFlowError):
+    """403: a ``POST`` to ``/revoke`` or ``/logout`` did not come from this site.
+
+    Its ``Origin`` (or, without one, its ``Referer``) names another origin, or
+    the request carries neither header.
+    """
+
+    code = 403
+    error_code = "cross_origin"
+    title = "Request refused"
+    description = (
+        "This request did not come from this site and was refused. "
+        "Please use the button on the site itself."
+    )
+
+
 class ProviderUnavailable(GoogleFlowError):
     """502: the provider failed or answered something that breaks the protocol."""
 

@@ -19,27 +19,11 @@ from urllib.parse import urlsplit
 
 from flask import request
 
-from .errors import GoogleFlowError
+from .errors import CrossOriginRequest
 
 __all__ = ["CrossOriginRequest", "check_same_origin", "origin_of"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class CrossOriginRequest(GoogleFlowError):
-    """403: a ``POST`` to ``/revoke`` or ``/logout`` did not come from this site.
-
-    Its ``Origin`` (or, without one, its ``Referer``) names another origin, or
-    the request carries neither header.
-    """
-
-    code = 403
-    error_code = "cross_origin"
-    title = "Request refused"
-    description = (
-        "This request did not come from this site and was refused. "
-        "Please use the button on the site itself."
-    )
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
