@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
+from google.oauth2.credentials import Credentials
 from werkzeug.datastructures import MultiDict
 
 from . import errors, signals
@@ -290,7 +291,7 @@ def _finish_sign_in(state: AppState) -> Response:
         id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
 
     store = state.credential_store()
-    _keep_refresh_token(store, credentials, id_info.get("sub"))
+    credentials = _keep_refresh_token(store, credentials, id_info.get("sub"))
     try:
         response = store.save(session, credentials, id_info)
     except Exception as exc:
@@ -319,28 +320,43 @@ def _finish_sign_in(state: AppState) -> Response:
     return _no_store(redirect(pending.next_url, code=302))
 
 
-def _keep_refresh_token(store: CredentialStore, credentials: Any, sub: str | None) -> None:
+def _keep_refresh_token(
+    store: CredentialStore, credentials: Credentials, sub: str | None
+) -> Credentials:
     """Carry the stored refresh token over when a consent returned none.
 
     Google issues a refresh token only on an account's first consent (or with
     ``prompt=consent``); after an incremental consent
     (``include_granted_scopes=true``) the earlier refresh token stays valid and
     covers the combined grant, so it must not be lost.
+
+    :returns: *credentials*, or a copy of them carrying the stored refresh token.
     """
     if credentials.refresh_token or not sub:
-        return
+        return credentials
     record = session.get(SESSION_USER_KEY)
     own_database = isinstance(store, CallbackCredentialStore) and store.load_callback is not None
     same_user = isinstance(record, dict) and record.get("sub") == sub
     if not (own_database or same_user):
-        return
+        return credentials
     try:
         previous = store.load(session, sub)
     except Exception:
         logger.exception("flask-google-flow: the load callback raised during sign-in")
-        return
-    if previous is not None and previous.refresh_token:
-        credentials._refresh_token = previous.refresh_token
+        return credentials
+    if previous is None or not previous.refresh_token:
+        return credentials
+    return Credentials(
+        token=credentials.token,
+        refresh_token=previous.refresh_token,
+        id_token=credentials.id_token,
+        token_uri=credentials.token_uri,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        scopes=credentials.scopes,
+        granted_scopes=credentials.granted_scopes,
+        expiry=credentials.expiry,
+    )
 
 
 def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
