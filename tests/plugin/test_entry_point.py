@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -81,65 +82,69 @@ def test_user_who_declines_sees_a_friendly_page(app, google_login):
 """
 
 
-def test_fixtures_are_registered_through_the_entry_point(pytester):
-    result = pytester.runpytest("--fixtures")
+def test_fixtures_are_registered_through_the_entry_point(run_pytest):
+    result = run_pytest({}, "--fixtures")
     for name in ("fake_google", "fake_google_clock", "fake_google_server", "google_login"):
-        result.stdout.fnmatch_lines([f"{name} -- *flask_google_flow/testing/pytest_plugin.py:*"])
+        pattern = rf"^{name} -- .*flask_google_flow/testing/pytest_plugin\.py:"
+        assert re.search(pattern, result.output, re.M), result.output
 
 
-def test_the_documented_example_passes(pytester):
-    pytester.makepyfile(myapp=APP, conftest=CONFTEST, test_views=TESTS)
-    pytester.syspathinsert()
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+def test_the_documented_example_passes(run_pytest):
+    result = run_pytest({"myapp.py": APP, "conftest.py": CONFTEST, "test_views.py": TESTS})
+    assert result.outcomes() == {"passed": 5}, result.output
 
 
-def test_nothing_is_intercepted_unless_a_test_asks(pytester):
-    pytester.makepyfile(
-        test_isolation="""
-        import pytest
-        from requests.adapters import HTTPAdapter
+def test_nothing_is_intercepted_unless_a_test_asks(run_pytest):
+    result = run_pytest(
+        {
+            "test_isolation.py": """
+            from requests.adapters import HTTPAdapter
 
-        ORIGINAL = HTTPAdapter.send
+            ORIGINAL = HTTPAdapter.send
 
-        def test_before():
-            assert HTTPAdapter.send is ORIGINAL
+            def test_before():
+                assert HTTPAdapter.send is ORIGINAL
 
-        def test_with_the_fake(fake_google):
-            assert HTTPAdapter.send is not ORIGINAL
+            def test_with_the_fake(fake_google):
+                assert HTTPAdapter.send is not ORIGINAL
 
-        def test_after():
-            assert HTTPAdapter.send is ORIGINAL
-        """
+            def test_after():
+                assert HTTPAdapter.send is ORIGINAL
+            """
+        },
+        "-p",
+        "no:randomly",
     )
-    result = pytester.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=3)
+    assert result.outcomes() == {"passed": 3}, result.output
 
 
-def test_marker_is_registered_for_strict_markers(pytester):
-    pytester.makepyfile(
-        test_marker="""
-        import pytest
+def test_marker_is_registered_for_strict_markers(run_pytest):
+    result = run_pytest(
+        {
+            "test_marker.py": """
+            import pytest
 
-        @pytest.mark.fake_google(account_email="boss@example.com")
-        def test_it(fake_google):
-            assert fake_google.default_account.email == "boss@example.com"
+            @pytest.mark.fake_google(account_email="boss@example.com")
+            def test_it(fake_google):
+                assert fake_google.default_account.email == "boss@example.com"
 
-        @pytest.mark.fake_google("positional")
-        def test_positional_is_refused(fake_google):
-            pass
-        """
+            @pytest.mark.fake_google("positional")
+            def test_positional_is_refused(fake_google):
+                pass
+            """
+        },
+        "--strict-markers",
     )
-    result = pytester.runpytest("--strict-markers")
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*keyword arguments only*"])
+    assert result.outcomes() == {"passed": 1, "error": 1}, result.output
+    assert "keyword arguments only" in result.output
 
 
-def test_the_plugin_can_be_disabled(pytester):
-    pytester.makepyfile(test_off="def test_it(fake_google):\n    pass\n")
-    result = pytester.runpytest("-p", "no:flask_google_flow")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*fixture 'fake_google' not found*"])
+def test_the_plugin_can_be_disabled(run_pytest):
+    result = run_pytest(
+        {"test_off.py": "def test_it(fake_google):\n    pass\n"}, "-p", "no:flask_google_flow"
+    )
+    assert result.outcomes() == {"error": 1}, result.output
+    assert "fixture 'fake_google' not found" in result.output
 
 
 def test_importing_the_plugin_activates_nothing():
