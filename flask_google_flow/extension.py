@@ -24,6 +24,7 @@ from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, store_for_session_interface
 from .provider import GOOGLE, ProviderClient, ProviderMetadata
 from .refresh import RefreshCoordinator
+from .resilience import guard_session_backend
 from .storage import (
     CallbackCredentialStore,
     CredentialStore,
@@ -347,6 +348,7 @@ class GoogleFlow:
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
         _ensure_server_side_session(app, settings)
+        guard_session_backend(app)
 
         metadata = None if settings.discovery_url else GOOGLE
         provider = ProviderClient(
