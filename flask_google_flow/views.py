@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
 from google.oauth2.credentials import Credentials
+from requests_oauthlib import OAuth2Session
 from werkzeug.datastructures import MultiDict
 
 from . import errors, signals
@@ -176,16 +177,23 @@ def _no_store(response: Response) -> Response:
 
 
 def _new_flow(state: AppState, scopes: list[str], redirect_uri: str, verifier: str) -> Flow:
-    flow = Flow.from_client_config(
+    """A web-type :class:`Flow` for this request, on the app's connection pool.
+
+    The client configuration was validated once in ``init_app``; it is not
+    validated again on every sign-in.
+    """
+    session = OAuth2Session(state.client_id, scope=scopes, redirect_uri=redirect_uri)
+    state.provider.mount(session)
+    return Flow(
+        session,
+        state.client_type,
         state.flow_client_config(),
-        scopes=scopes,
-        redirect_uri=redirect_uri,
+        redirect_uri,
         code_verifier=verifier,
         autogenerate_code_verifier=False,
         allow_insecure_http=True,  # the redirect URI was checked by check_endpoint_url
+        timeout=state.settings.http_timeout,
     )
-    state.provider.mount(flow.oauth2session)
-    return flow
 
 
 # -- /authorize ----------------------------------------------------------------
