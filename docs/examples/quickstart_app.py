@@ -1,4 +1,4 @@
-from flask import Flask, session, url_for
+from flask import Flask, url_for
 
 from flask_google_flow import GoogleFlow
 
@@ -12,13 +12,17 @@ def create_app(test_config=None):
     )
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_GOOGLE_... from the environment
     app.config.update(test_config or {})
-    GoogleFlow(app)
+    google_flow = GoogleFlow(app)
 
     @app.route("/")
     def home():
-        user = session.get("_google_flow_user")  # {"sub", "claims", "scopes"} once signed in
+        user = google_flow.user  # the verified ID-token claims, or None
         if user is None:
             return f'<a href="{url_for("google_flow.authorize", next="/")}">Sign in with Google</a>'
-        return f"Hello {user['claims'].get('name')} ({user['sub']})"
+        return (
+            f"Hello {user.get('name')} ({user['sub']})"
+            f'<form method="post" action="{url_for("google_flow.logout")}">'
+            "<button>Sign out</button></form>"
+        )
 
     return app

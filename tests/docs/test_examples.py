@@ -21,6 +21,10 @@ def test_quickstart_app_signs_in(fake, tmp_path):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert client.get("/").get_data(as_text=True).startswith("Hello Test User (")
+    # The "Sign out" form posts to /logout from the app's own page (same origin).
+    out = client.post("/logout", headers={"Origin": "http://localhost"})
+    assert out.status_code == 302
+    assert "Sign in with Google" in client.get("/").get_data(as_text=True)
 
 
 def test_quickstart_development_mode_with_the_fake_google_server(tmp_path, monkeypatch):
