@@ -1,0 +1,148 @@
+"""The examples of the after-sign-in guides: credentials, APIs, scopes, sign-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import types
+
+import pytest
+from flask import Flask
+
+from flask_google_flow import GoogleFlow
+from flask_google_flow.signals import credentials_refreshed
+from flask_google_flow.testing import FakeClock, FakeGoogle
+
+from .conftest import CALLBACK, load_example, sign_in
+
+
+def _config(fake, tmp_path, **extra):
+    return {
+        "SECRET_KEY": "x",
+        "GOOGLE_CLIENT_CONFIG": fake.client_config([CALLBACK]),
+        "GOOGLE_FLOW_SESSION_DIR": str(tmp_path / "sessions"),
+        **extra,
+    }
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def timed_fake(clock):
+    """The fake Google on a clock the test moves."""
+    google = FakeGoogle(clock=clock)
+    with google.intercept():
+        yield google
+
+
+# -- guides/credentials: calling_apis.py ---------------------------------------------
+
+
+def test_authorized_session_refreshes_once_and_persists(timed_fake, clock, tmp_path):
+    fake = timed_fake
+    app = load_example("calling_apis").create_app(_config(fake, tmp_path), clock=clock)
+    client = app.test_client()
+    anonymous = client.get("/me")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/authorize?next=/me"
+
+    sign_in(client, fake)
+    assert client.get("/me").get_json()["email"] == "tester@example.com"
+
+    refreshed = []
+    clock.advance(3600)  # the access token has expired
+    fake.reset_counts()
+    with credentials_refreshed.connected_to(
+        lambda sender, sub, **extra: refreshed.append(sub), sender=app
+    ):
+        assert client.get("/me").status_code == 200
+    assert fake.request_counts["token"] == 1
+    assert refreshed == [fake.default_account.sub]
+    fake.reset_counts()
+    assert client.get("/me").status_code == 200  # the new token was saved: no refresh
+    assert fake.request_counts["token"] == 0
+
+
+def test_revoked_grant_sends_the_user_through_consent_again(timed_fake, clock, tmp_path):
+    fake = timed_fake
+    app = load_example("calling_apis").create_app(_config(fake, tmp_path), clock=clock)
+    client = app.test_client()
+    sign_in(client, fake)
+    fake.revoke_all_tokens()  # the user removed the app in their Google account
+    clock.advance(3600)
+    response = client.get("/me")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/authorize?")
+    assert "prompt=consent" in response.headers["Location"]
+
+
+def test_api_timeout_setting_of_the_example(fake, tmp_path):
+    app = load_example("calling_apis").create_app(_config(fake, tmp_path))
+    assert GoogleFlow.state(app).settings.effective_api_timeout == 5
+
+
+def test_google_api_python_client_gets_the_users_credentials(fake, tmp_path, monkeypatch):
+    module = load_example("calling_apis")
+    built = {}
+
+    class Files:
+        def list(self, **params):
+            return types.SimpleNamespace(execute=lambda: {"files": [], "params": params})
+
+    def build(name, version, credentials):
+        built.update(name=name, version=version, credentials=credentials)
+        return types.SimpleNamespace(files=Files)
+
+    package = types.ModuleType("googleapiclient")
+    discovery = types.ModuleType("googleapiclient.discovery")
+    discovery.build = build
+    package.discovery = discovery
+    monkeypatch.setitem(sys.modules, "googleapiclient", package)
+    monkeypatch.setitem(sys.modules, "googleapiclient.discovery", discovery)
+
+    app = module.create_app(_config(fake, tmp_path))
+    google_flow = GoogleFlow.state(app).extension
+    client = app.test_client()
+    sign_in(client, fake)
+    with client:
+        client.get("/me")
+        assert module.drive_files(google_flow) == {"files": [], "params": {"pageSize": 10}}
+        assert built["credentials"].token == google_flow.credentials.token
+    assert (built["name"], built["version"]) == ("drive", "v3")
+
+
+# -- guides/credentials: database_store.py after a refresh -------------------------------
+
+
+def test_refreshed_token_is_written_to_the_database(fake, tmp_path, monkeypatch):
+    module = load_example("database_store")
+    monkeypatch.setattr(module, "DATABASE", str(tmp_path / "app.sqlite3"))
+    app = Flask(__name__)
+    app.config.update(_config(fake, tmp_path))
+    module.google_flow.init_app(app)
+
+    @app.route("/me")
+    def me():
+        return module.google_flow.authorized_session().get(fake.endpoints.userinfo).json()
+
+    client = app.test_client()
+    sign_in(client, fake)
+    sub = fake.default_account.sub
+    before = module.load(sub)
+    # Make the stored token look expired, as it will be an hour later.
+    data = json.loads(before.to_json())
+    data["expiry"] = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    with module.db() as connection:
+        connection.execute(
+            "UPDATE google_credentials SET data = ? WHERE sub = ?", (json.dumps(data), sub)
+        )
+    assert client.get("/me").get_json()["sub"] == sub
+    after = module.load(sub)
+    assert after.token != before.token and fake.access_token_is_valid(after.token)
+    assert after.refresh_token == before.refresh_token
