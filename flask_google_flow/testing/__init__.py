@@ -23,21 +23,63 @@ or ``python -m flask_google_flow.testing --port 8765`` in the foreground.
 
 from __future__ import annotations
 
-from ._authorization import AuthorizationRequest, AuthorizationRequestError
-from ._clock import FakeClock
-from ._endpoints import Endpoints
-from ._failures import ENDPOINTS, GENERIC_FAILURES, ID_TOKEN_TAMPERS, TOKEN_FAILURES
-from ._keys import SigningKey, pooled_signing_key
-from ._model import Account, Client
-from .fake_google import (
-    DEFAULT_ACCOUNT_EMAIL,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_REDIRECT_URI,
-    FakeGoogle,
-    OAuthError,
-    s256_challenge,
-)
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._authorization import (
+        AuthorizationRequest,
+        AuthorizationRequestError,
+    )
+    from ._clock import FakeClock
+    from ._endpoints import Endpoints
+    from ._failures import (
+        ENDPOINTS,
+        GENERIC_FAILURES,
+        ID_TOKEN_TAMPERS,
+        TOKEN_FAILURES,
+    )
+    from ._keys import (
+        SigningKey,
+        pooled_signing_key,
+    )
+    from ._model import (
+        Account,
+        Client,
+    )
+    from .fake_google import (
+        DEFAULT_ACCOUNT_EMAIL,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        DEFAULT_REDIRECT_URI,
+        FakeGoogle,
+        OAuthError,
+        s256_challenge,
+    )
+
+_EXPORTS = {
+    "AuthorizationRequest": "._authorization",
+    "AuthorizationRequestError": "._authorization",
+    "FakeClock": "._clock",
+    "Endpoints": "._endpoints",
+    "ENDPOINTS": "._failures",
+    "GENERIC_FAILURES": "._failures",
+    "ID_TOKEN_TAMPERS": "._failures",
+    "TOKEN_FAILURES": "._failures",
+    "SigningKey": "._keys",
+    "pooled_signing_key": "._keys",
+    "Account": "._model",
+    "Client": "._model",
+    "DEFAULT_ACCOUNT_EMAIL": ".fake_google",
+    "DEFAULT_CLIENT_ID": ".fake_google",
+    "DEFAULT_CLIENT_SECRET": ".fake_google",
+    "DEFAULT_REDIRECT_URI": ".fake_google",
+    "FakeGoogle": ".fake_google",
+    "OAuthError": ".fake_google",
+    "s256_challenge": ".fake_google",
+}
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "DEFAULT_ACCOUNT_EMAIL",
