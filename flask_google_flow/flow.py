@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 import socket
@@ -63,6 +62,7 @@ import requests_oauthlib
 from oauthlib.oauth2.rfc6749.tokens import OAuth2Token
 
 from . import _loopback, helpers
+from ._hosts import is_loopback_host
 from .client_secrets import load_client_secrets_file, validate_client_config
 from .exceptions import (
     AccessDeniedError,
@@ -101,25 +101,6 @@ _TOKEN_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
 }
 _FlowT = TypeVar("_FlowT", bound="Flow")
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """Whether ``host`` names the local machine's loopback interface.
-
-    ``localhost``, any ``127.0.0.0/8`` address and ``::1`` are loopback
-    (RFC 8252 §7.3 and §8.3).
-
-    :param host: a host name or IP literal (IPv6 with or without brackets).
-    """
-    if not host:
-        return False
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _short(text: object, limit: int = 200) -> str:

@@ -35,7 +35,6 @@ restarts. Pass ``trust_env=False`` to ignore the environment.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import threading
 import time
@@ -52,6 +51,7 @@ from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
+from ._hosts import is_loopback_host
 from .exceptions import (
     InsecureTransportError,
     MalformedResponseError,
@@ -89,23 +89,6 @@ _OVERRIDE_ALIASES = {
     "jwks": "jwks_uri",
     "jwks_uri": "jwks_uri",
 }
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """Whether ``host`` is a loopback host: ``localhost``, ``127.0.0.0/8`` or ``::1``.
-
-    :param host: a host name or IP literal (without brackets), as
-        :attr:`urllib.parse.SplitResult.hostname` gives it.
-    """
-    if not host:
-        return False
-    host = host.lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint_url(url: str, *, name: str) -> str:
