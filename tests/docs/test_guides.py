@@ -6,6 +6,8 @@ import json
 
 from flask import Flask, url_for
 
+from flask_google_flow import GoogleFlow
+
 from .conftest import CALLBACK, load_example, path_of, sign_in
 
 
@@ -36,16 +38,39 @@ def test_incremental_authorization_and_partial_consent(fake, tmp_path):
     module = load_example("incremental")
     app = module.create_app(_config(fake, tmp_path))
     client = app.test_client()
+    # Nobody signed in: sign-in and the view's scope in one consent, back to /files.
+    first = client.get("/files")
+    assert first.status_code == 302
+    assert first.headers["Location"] == f"/authorize?next=/files&scope={module.DRIVE}"
+
     sign_in(client, fake, granted_scopes=["openid", "email"])  # partial consent: no profile
-    page = client.get("/files").get_data(as_text=True)
-    assert "Allow Drive access" in page
-    with app.test_request_context():
-        start = url_for("google_flow.authorize", scope=module.DRIVE, next="/files")
-    location = client.get(start).headers["Location"]
+    assert client.get("/account").get_json()["declined"] == ["profile"]
+
+    # Signed in without Drive: asked for the missing scope only, on top of the grant.
+    location = client.get(client.get("/files").headers["Location"]).headers["Location"]
     assert "include_granted_scopes=true" in location
-    response = client.get(path_of(fake.approve(location)))
-    assert response.headers["Location"] == "/files"
+    declined = client.get(path_of(fake.approve(location, granted_scopes=["openid", "email"])))
+    assert declined.headers["Location"] == "/files"
+    refused = client.get("/files")
+    assert refused.status_code == 403 and "needs Drive access" in refused.get_data(as_text=True)
+
+    # A new visit asks again; this time the user allows it.
+    location = client.get(client.get("/files").headers["Location"]).headers["Location"]
+    client.get(path_of(fake.approve(location)))
     assert client.get("/files").get_data(as_text=True) == "your files..."
+
+
+def test_incremental_connect_link_is_allowed(fake, tmp_path):
+    module = load_example("incremental")
+    app = module.create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    sign_in(client, fake)
+    connect = client.get("/account").get_json()["connect_drive"]
+    location = client.get(connect).headers["Location"]
+    assert "include_granted_scopes=true" in location and "drive.readonly" in location
+    assert client.get(path_of(fake.approve(location))).headers["Location"] == "/account"
+    with app.test_request_context():
+        assert module.DRIVE in GoogleFlow.state(app).extension.required_scopes
 
 
 def test_workspace_domain_restriction(fake, tmp_path):
