@@ -229,12 +229,29 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             from cachelib import FileSystemCache
         except ImportError:  # pragma: no cover - cachelib comes with Flask-Session
             FileSystemCache = ()  # type: ignore[assignment,misc]
+        self._mode = getattr(cache, "_mode", None) or 0o600
         self._filesystem = (
             isinstance(cache, FileSystemCache)
             and hasattr(cache, "_get_filename")
             and hasattr(cache, "serializer")
+            and self._direct_writes_round_trip()
         )
-        self._mode = getattr(cache, "_mode", None) or 0o600
+
+    def _direct_writes_round_trip(self) -> bool:
+        """Whether cachelib reads back a record written by :meth:`_put_file`.
+
+        The direct write depends on cachelib's file layout; a cachelib release
+        that changed it would make every record unreadable. Checked once per
+        store: if the probe does not read back, the public ``cache.set`` is used.
+        """
+        probe_key = f"{self.key_prefix}probe:{secrets.token_hex(8)}"
+        try:
+            self._put_file(probe_key, "probe", 60)
+            readable = self.cache.get(probe_key) == "probe"
+            os.remove(self.cache._get_filename(probe_key))
+        except Exception:
+            return False
+        return readable
 
     def put(self, key: str, value: str, ttl: int) -> None:
         """Store the record; a failed write raises ``SessionUnavailable``."""

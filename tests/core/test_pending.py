@@ -647,3 +647,28 @@ def test_with_the_session_store_in_flask() -> None:
     state = client.get("/begin").get_data(as_text=True)
     assert client.get(f"/consume/{state}").get_data(as_text=True) == "/x"
     assert client.get(f"/consume/{state}").status_code == 400
+
+
+def test_filesystem_store_falls_back_to_cache_set_when_the_layout_differs(tmp_path, monkeypatch):
+    """A cachelib whose file layout changed must not make records unreadable."""
+    from cachelib import FileSystemCache
+
+    from flask_google_flow.pending import CacheLibPendingFlowStore
+
+    cache = FileSystemCache(str(tmp_path))
+    assert CacheLibPendingFlowStore(cache)._filesystem is True
+
+    original_get = FileSystemCache.get
+
+    def get_with_another_layout(self, key):
+        value = original_get(self, key)
+        return None if value == "probe" else value
+
+    monkeypatch.setattr(FileSystemCache, "get", get_with_another_layout)
+    files_before = set(tmp_path.iterdir())
+    store = CacheLibPendingFlowStore(cache)
+    assert store._filesystem is False
+    assert set(tmp_path.iterdir()) == files_before  # the probe left nothing behind
+    store.put("k", "value", 60)
+    assert store.pop("k") == "value"
+    assert store.pop("k") is None
