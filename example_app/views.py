@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from flask_google_flow import GoogleFlow, GoogleFlowError, ReauthorizationRequired
+from flask_google_flow.errors import SessionUnavailable
 
 from . import DRIVE_READONLY, google_flow
 
@@ -34,12 +35,27 @@ def _sign_in_url() -> str:
     return url_for(GoogleFlow.state().endpoint("authorize"), next=request.full_path.rstrip("?"))
 
 
+def _page_user() -> dict | None:
+    """The signed-in user for the page header.
+
+    While the session backend is down, reading the user raises
+    :class:`SessionUnavailable` (a 503 page). That page is rendered with the
+    same templates, so there — and only there — the user is ``None``.
+    """
+    try:
+        return google_flow.user
+    except SessionUnavailable:
+        if g.get("example_session_unavailable"):
+            return None
+        raise
+
+
 @bp.app_context_processor
 def _template_globals() -> dict:
     state = GoogleFlow.state()
     return {
         "dev_mode": current_app.config.get("EXAMPLE_DEV_MODE", False),
-        "user": google_flow.user,
+        "user": _page_user(),
         "authorize_endpoint": state.endpoint("authorize"),
         "logout_endpoint": state.endpoint("logout"),
         "revoke_endpoint": state.endpoint("revoke"),
@@ -118,13 +134,17 @@ def register_error_handlers(app: Flask) -> None:
     def sign_in_error(error: GoogleFlowError):
         if isinstance(error, ReauthorizationRequired):
             return error.get_response()  # a redirect through /authorize, not a page
-        return render_template(
+        if isinstance(error, SessionUnavailable):
+            g.example_session_unavailable = True
+        page = render_template(
             "error.html",
             title=error.title,
             message=error.description,
             code=error.code,
             error_code=error.error_code,
-        ), error.code
+        )
+        # Keep the error's headers (no-store, no-referrer...): the page is ours.
+        return page, error.code, error.get_headers()
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
