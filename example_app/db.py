@@ -54,22 +54,52 @@ def database_path(app: Flask | None = None) -> str:
     return path or os.path.join(app.instance_path, "example_app.sqlite3")
 
 
+BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a connection waits for another process's write to finish."""
+
+
 @contextmanager
-def connect(app: Flask | None = None) -> Iterator[sqlite3.Connection]:
-    """A connection for one unit of work, committed on success (one per call, thread-safe)."""
-    with closing(sqlite3.connect(database_path(app), timeout=30)) as connection:
+def connect(app: Flask | None = None, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection for one unit of work, committed on success (one per call, thread-safe).
+
+    Safe with several worker processes writing at once: the database is in WAL
+    mode (readers never block the writer), every connection waits up to
+    :data:`BUSY_TIMEOUT_SECONDS` for a lock, and ``write=True`` starts the
+    transaction with ``BEGIN IMMEDIATE``, so a read-then-write unit of work
+    (like :func:`store`) takes the write lock first and never fails with
+    "database is locked" when its read snapshot turns stale.
+    """
+    connection = sqlite3.connect(
+        database_path(app), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+    )
+    with closing(connection):
         connection.row_factory = sqlite3.Row
-        with connection:
+        # In WAL mode NORMAL cannot corrupt the file; it skips the fsync per commit
+        # (a power cut, not a crash of the app, may lose the last commits).
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
             yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
 
 
 def init_app(app: Flask) -> None:
-    """Create the database file and its tables."""
+    """Create the database file and its tables, in WAL mode.
+
+    Every worker process runs this at start; WAL mode is a property of the
+    file, and both statements are safe when workers start together.
+    """
     path = database_path(app)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with connect(app) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
+    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
+        connection.execute("PRAGMA journal_mode = WAL")
+    with connect(app, write=True) as connection:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                connection.execute(statement)
 
 
 def store(credentials: Credentials, id_info: Mapping[str, Any]) -> None:
@@ -78,7 +108,7 @@ def store(credentials: Credentials, id_info: Mapping[str, Any]) -> None:
     if not sub:
         raise ValueError("cannot store credentials without the user's sub (request 'openid')")
     data = credentials_to_dict(credentials)
-    with connect() as connection:
+    with connect(write=True) as connection:
         if not data.get("refresh_token"):
             query = "SELECT data FROM credentials WHERE sub = ?"
             row = connection.execute(query, (sub,)).fetchone()
@@ -112,7 +142,7 @@ def delete(sub: str | None) -> None:
     """GoogleFlow's ``delete`` callback: forget the credentials of *sub* (revoke)."""
     if not sub:
         return
-    with connect() as connection:
+    with connect(write=True) as connection:
         connection.execute("DELETE FROM credentials WHERE sub = ?", (sub,))
 
 
