@@ -1,17 +1,20 @@
-"""Fixtures: a private redis-server, the fake Google as a real server, the app under gunicorn.
+"""Fixtures: a private redis-server, the fake Google over HTTP, the example app under gunicorn.
 
-The app under gunicorn is a parameter: ``GOOGLE_FLOW_IT_APP`` is ``tiny``
-(the default: the stand-in in :mod:`tests.integration.apps`), ``example``
-(``example_app.create_app()``) or any gunicorn ``module:callable`` spec.
+The app under gunicorn is the example app, ``example_app:create_app()``,
+configured by its environment variables (``SECRET_KEY``,
+``GOOGLE_CLIENT_CONFIG``, ``GOOGLE_FLOW_DISCOVERY_URL``, ``REDIS_URL``,
+``EXAMPLE_DATABASE``). Its SQLite ``store_audit`` table has one row per
+``store`` call, by ``sub``. Gunicorn's access log records the worker PID of
+every request (path only, never the query string with its code and state).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,18 +25,9 @@ from tests.conftest import require
 
 from .harness import Gunicorn, RedisServer, free_port
 
-TINY_APP = "tests.integration.apps:create_app()"
-EXAMPLE_APP = "tests.integration.apps:example()"
-
-
-def _default_app_spec() -> str:
-    spec = os.environ.get("GOOGLE_FLOW_IT_APP", "tiny")
-    return {"tiny": TINY_APP, "example": EXAMPLE_APP}.get(spec, spec)
-
-
-@pytest.fixture(scope="session")
-def app_spec() -> str:
-    return _default_app_spec()
+EXAMPLE_APP = "example_app:create_app()"
+ACCESS_LOG_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
+"""Gunicorn access-log line: worker PID, method, path (no query string), status."""
 
 
 @pytest.fixture
@@ -60,17 +54,33 @@ def fake_google() -> Iterator[FakeGoogle]:
         yield fake
 
 
-def audit_rows(database: Path) -> list[tuple[str, str, int]]:
-    """``(sub, email, pid)`` of every ``store`` call the app recorded."""
+def store_calls(database: Path) -> Counter:
+    """How many times the example app's ``store`` ran, per ``sub`` (its ``store_audit``)."""
     with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute("SELECT sub, email, pid FROM audit").fetchall()
+        rows = connection.execute("SELECT sub, COUNT(*) FROM store_audit GROUP BY sub")
+        return Counter(dict(rows.fetchall()))
+
+
+def worker_pids(access_log: Path, path: str) -> Counter:
+    """How many requests to *path* each gunicorn worker answered (from the access log)."""
+    pids: Counter = Counter()
+    for line in access_log.read_text(encoding="utf-8").splitlines():
+        pid, _method, request_path, _status = line.split(" ", 3)
+        if request_path == path:
+            pids[int(pid.strip("<>"))] += 1  # gunicorn writes "<1234>"
+    return pids
 
 
 @pytest.fixture
 def start_app(
-    app_spec: str, redis_server: RedisServer, fake_google: FakeGoogle, tmp_path: Path
+    redis_server: RedisServer, fake_google: FakeGoogle, tmp_path: Path
 ) -> Iterator[Callable[..., Gunicorn]]:
-    """``start_app(**env)``: the app under gunicorn (4 workers) on Redis and the fake."""
+    """``start_app(**env)``: the example app under gunicorn (4 workers) on Redis and the fake.
+
+    Every server started in one test shares the Redis server and the SQLite
+    database (``server.database``), like hosts of one deployment; each has its
+    own access log (``server.access_log``).
+    """
     require(
         importlib.util.find_spec("gunicorn") is not None,
         "gunicorn is not installed",
@@ -83,7 +93,8 @@ def start_app(
         base = f"http://127.0.0.1:{port}"
         fake_google.register_redirect_uri(base + "/oauth2callback")
         config = fake_google.client_config(redirect_uris=[base + "/oauth2callback"])
-        database = tmp_path / "audit.sqlite3"
+        database = tmp_path / "example.sqlite3"
+        access_log = tmp_path / f"access-{port}.log"
         environment = {
             "SECRET_KEY": "integration-test-secret",
             "GOOGLE_CLIENT_CONFIG": json.dumps(config),
@@ -93,11 +104,22 @@ def start_app(
             **env,
         }
         server = Gunicorn(
-            app_spec, environment, workers=workers, port=port, log_file=tmp_path / "gunicorn.log"
+            EXAMPLE_APP,
+            environment,
+            workers=workers,
+            port=port,
+            log_file=tmp_path / "gunicorn.log",
+            extra_args=[
+                "--access-logfile",
+                str(access_log),
+                "--access-logformat",
+                ACCESS_LOG_FORMAT,
+            ],
         )
         started.append(server)
         server.database = database  # type: ignore[attr-defined]
-        return server.start(ready_path="/healthz" if app_spec == TINY_APP else "/")
+        server.access_log = access_log  # type: ignore[attr-defined]
+        return server.start(ready_path="/")
 
     try:
         yield start

@@ -120,7 +120,7 @@ class RedisServer:
 class Gunicorn:
     """``gunicorn -w WORKERS app_spec`` on a free loopback port.
 
-    :param app_spec: ``module:callable`` (``"tests.integration.apps:create_app()"``).
+    :param app_spec: ``module:callable`` (``"example_app:create_app()"``).
     :param env: extra environment variables (the app's configuration).
     """
 
@@ -181,9 +181,20 @@ class Gunicorn:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + ready_path, timeout=5).status_code < 500:
                     return self
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             if time.monotonic() > deadline:
-                raise TimeoutError("gunicorn did not answer in 30 s")
+                raise TimeoutError(f"gunicorn did not answer in 30 s:\n{self.log_tail()}")
             time.sleep(0.1)
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines of gunicorn's own log (errors, tracebacks), for failure messages."""
+        if self.log_file is None or not self.log_file.exists():
+            return "(no log file)"
+        text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
         _stop_process(self.process)
@@ -232,7 +243,7 @@ def login_once(
     """
     result = Login(index, account)
     http.cookies.clear()
-    next_path = f"/whoami?login={index}"
+    next_path = f"/profile?login={index}"
     result.started_at = time.monotonic()
     started = time.perf_counter()
     try:

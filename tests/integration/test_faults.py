@@ -59,7 +59,7 @@ def test_redis_down_mid_run_gives_503_and_service_resumes(start_app, fake_google
         for _ in range(5):
             _assert_clean_503(requests.get(app.url + "/authorize", timeout=5))
             _assert_clean_503(
-                requests.get(app.url + "/whoami", cookies={"session": "abc"}, timeout=5)
+                requests.get(app.url + "/profile", cookies={"session": "abc"}, timeout=5)
             )
         probe_seconds = time.monotonic() - down_at
         time.sleep(max(0.0, 1.5 - probe_seconds))
