@@ -146,3 +146,86 @@ def test_refreshed_token_is_written_to_the_database(fake, tmp_path, monkeypatch)
     after = module.load(sub)
     assert after.token != before.token and fake.access_token_is_valid(after.token)
     assert after.refresh_token == before.refresh_token
+
+
+# -- guides/revoke-logout: sign_out.py ---------------------------------------------------
+
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def test_sign_out_form_logs_out_and_signals(fake, tmp_path):
+    from flask_google_flow.signals import logged_out
+
+    app = load_example("sign_out").create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    sign_in(client, fake)
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/logout"' in page and 'action="/revoke"' in page
+    subs = []
+    with logged_out.connected_to(lambda sender, sub, **extra: subs.append(sub), sender=app):
+        response = client.post("/logout", data={"next": "/"}, headers=ORIGIN)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert subs == [fake.default_account.sub]
+    assert "Sign in with Google" in client.get("/").get_data(as_text=True)
+
+
+def test_sign_out_requires_the_same_origin(fake, tmp_path):
+    app = load_example("sign_out").create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    sign_in(client, fake)
+    evil = client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "Request refused" in evil.get_data(as_text=True)
+    assert client.post("/logout").status_code == 403  # neither Origin nor Referer
+    assert client.post("/revoke", headers={"Origin": "null"}).status_code == 403
+    assert "Signed in as" in client.get("/").get_data(as_text=True)  # still signed in
+    referer = client.post("/logout", headers={"Referer": "http://localhost/"})
+    assert referer.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("script", "outcome"),
+    [(None, "revoked"), ("server_error", "failed"), ("timeout", "failed")],
+)
+def test_disconnect_form_revokes_and_reports_the_outcome(fake, tmp_path, script, outcome):
+    from flask_google_flow.signals import credentials_revoked
+
+    app = load_example("sign_out").create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    sign_in(client, fake)
+    if script:
+        fake.fail("revoke", script)
+    seen = []
+    with credentials_revoked.connected_to(
+        lambda sender, **kw: seen.append(kw["outcome"]), sender=app
+    ):
+        response = client.post("/revoke", data={"next": "/"}, headers=ORIGIN)
+    assert response.headers["Location"] == f"/?google_flow_revoke={outcome}"
+    assert seen == [outcome]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert load_example("sign_out").NOTICES[outcome].split(":")[0] in page
+    assert "Sign in with Google" in page
+
+
+def test_revoke_twice_reports_none_and_a_revoked_token_reports_invalid(fake, tmp_path):
+    app = load_example("sign_out").create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    assert client.post("/revoke", headers=ORIGIN).headers["Location"].endswith("=none")
+    sign_in(client, fake)
+    fake.revoke_all_tokens()  # already removed in the user's Google account
+    assert client.post("/revoke", headers=ORIGIN).headers["Location"].endswith("=invalid")
+
+
+def test_logout_keeps_database_credentials_and_revoke_deletes_them(fake, tmp_path, monkeypatch):
+    module = load_example("database_store")
+    monkeypatch.setattr(module, "DATABASE", str(tmp_path / "app.sqlite3"))
+    app = Flask(__name__)
+    app.config.update(_config(fake, tmp_path))
+    module.google_flow.init_app(app)
+    client = app.test_client()
+    sub = fake.default_account.sub
+    sign_in(client, fake)
+    client.post("/logout", headers=ORIGIN)
+    assert module.load(sub) is not None  # logout: delete() is not called
+    sign_in(client, fake)
+    client.post("/revoke", headers=ORIGIN)
+    assert module.load(sub) is None  # revoke: delete(sub) ran
