@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
+from flask_google_flow.testing._server import BackgroundServer
 from tests.conftest import require
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,37 +35,21 @@ HOW = (
 )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """Log nothing."""
+class LiveServer(BackgroundServer):
+    """The app under test on a threaded server on 127.0.0.1 (free port), in a thread.
 
-
-class LiveServer:
-    """A WSGI app on a threaded werkzeug server on 127.0.0.1 (free port), in a thread."""
+    The port is chosen first, because the app needs its own URL (the redirect
+    URI registered with the fake Google) before it is created; :attr:`app` is
+    set afterwards.
+    """
 
     def __init__(self) -> None:
         self.app: Any = None
-        self._server = make_server(
-            "127.0.0.1", 0, self._dispatch, threaded=True, request_handler=_QuietHandler
-        )
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(self._dispatch)
+        self.url = self.base_url
 
     def _dispatch(self, environ: Any, start_response: Any) -> Any:
         return self.app(environ, start_response)
-
-    def start(self) -> None:
-        """Serve in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
