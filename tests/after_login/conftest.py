@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask, jsonify
@@ -115,16 +114,6 @@ def client(app: Flask):
     return app.test_client()
 
 
-def callback_path(url: str) -> str:
-    """The path and query of a callback URL, for the Flask test client."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
 def follow_to_google(client, path: str) -> str:
     """GET an app URL that redirects (maybe via /authorize) to the provider."""
     response = client.get(path)
@@ -135,14 +124,6 @@ def follow_to_google(client, path: str) -> str:
         assert response.status_code == 302, response.get_data(as_text=True)
         location = response.headers["Location"]
     return location
-
-
-def sign_in(client, fake: FakeGoogle, *, granted_scopes: Any = None, **query: Any):
-    """A whole sign-in with the test client; returns the callback's response."""
-    response = client.get("/authorize", query_string=query)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    callback = fake.approve(response.headers["Location"], granted_scopes=granted_scopes)
-    return client.get(callback_path(callback))
 
 
 def me(client) -> dict[str, Any]:

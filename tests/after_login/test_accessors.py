@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from flask_google_flow import GoogleFlow, current_google_credentials, current_google_user
+from tests.sign_in_helpers import sign_in
 
-from .conftest import me, sign_in
+from .conftest import me
 
 
 def test_anonymous_has_nothing(client):

@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from flask_google_flow import GoogleFlow, signals
+from tests.sign_in_helpers import query_of, sign_in
 
-from .conftest import me, query_of, sign_in
+from .conftest import me
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_revoked_grant_clears_credentials_and_reauthorizes(client, fake, clock):
     # following the redirect signs in again with a new refresh token
     response = client.get(location)
     callback = fake.approve(response.headers["Location"])
-    from .conftest import callback_path
+    from tests.sign_in_helpers import callback_path
 
     assert client.get(callback_path(callback)).headers["Location"] == "/api?page=2"
     assert me(client)["refresh_token"]

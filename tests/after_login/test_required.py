@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .conftest import CALENDAR, DRIVE, callback_path, follow_to_google, me, query_of, sign_in
+from tests.sign_in_helpers import callback_path, query_of, sign_in
+
+from .conftest import CALENDAR, DRIVE, follow_to_google, me
 
 
 def test_anonymous_is_sent_to_authorize_and_back(client, fake):

@@ -6,8 +6,9 @@ import pytest
 
 from flask_google_flow import GoogleFlow, signals
 from flask_google_flow.testing import OAuthError
+from tests.sign_in_helpers import query_of, sign_in
 
-from .conftest import ORIGIN, me, post, query_of, session_id, sign_in
+from .conftest import ORIGIN, me, post, session_id
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from flask_google_flow import GoogleFlow
+from tests.sign_in_helpers import query_of, sign_in
 
-from .conftest import me, post, query_of, sign_in
+from .conftest import me, post
 
 
 class CredentialsTable:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask, session
@@ -72,35 +71,3 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 @pytest.fixture
 def client(app: Flask):
     return app.test_client()
-
-
-def callback_path(url: str) -> str:
-    """The path and query of a callback URL, for the Flask test client."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def start(client, path: str = "/authorize", **query: Any):
-    """GET /authorize and return the provider URL it redirects to."""
-    response = client.get(path, query_string=query)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
-
-
-def sign_in(
-    client,
-    fake: FakeGoogle,
-    *,
-    path: str = "/authorize",
-    account: str | None = None,
-    granted_scopes: Any = None,
-    **query: Any,
-):
-    """A whole sign-in with the test client; returns the callback's response."""
-    location = start(client, path, **query)
-    callback = fake.approve(location, account=account, granted_scopes=granted_scopes)
-    return client.get(callback_path(callback))
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}

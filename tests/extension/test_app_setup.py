@@ -14,8 +14,7 @@ from flask_google_flow import GoogleFlow
 from flask_google_flow.exceptions import ClientSecretsError
 from flask_google_flow.testing import FakeGoogle
 from tests.conftest import require
-
-from .conftest import callback_path, query_of, sign_in, start
+from tests.sign_in_helpers import callback_path, query_of, sign_in, start
 
 
 def test_init_app_twice_is_refused(make_app):

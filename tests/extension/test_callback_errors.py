@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from flask_google_flow import signals
-
-from .conftest import callback_path, query_of, sign_in, start
+from tests.sign_in_helpers import callback_path, query_of, sign_in, start
 
 SECRET_MARKERS = ("GOCSPX", "ya29.", "1//0", "4/0")
 

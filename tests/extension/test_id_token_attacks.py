@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import sign_in
+from tests.sign_in_helpers import sign_in
 
 
 @pytest.mark.parametrize(

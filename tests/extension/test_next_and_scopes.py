@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CALLBACK, callback_path, query_of, sign_in, start
+from tests.sign_in_helpers import callback_path, query_of, sign_in, start
+
+from .conftest import CALLBACK
 
 OPEN_REDIRECTS = [
     "//evil.example",
