@@ -229,3 +229,34 @@ def test_logout_keeps_database_credentials_and_revoke_deletes_them(fake, tmp_pat
     sign_in(client, fake)
     client.post("/revoke", headers=ORIGIN)
     assert module.load(sub) is None  # revoke: delete(sub) ran
+
+
+# -- errors: the session backend guard ------------------------------------------------------
+
+
+def test_extra_backend_errors_are_guarded_when_given_before_init_app(fake, tmp_path):
+    from cachelib import FileSystemCache
+    from flask_session import Session
+
+    from flask_google_flow.resilience import guard_session_backend
+
+    class BackendDown(Exception):
+        pass
+
+    app = Flask(__name__)
+    app.config.update(
+        _config(fake, tmp_path),
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=FileSystemCache(str(tmp_path / "cache")),
+    )
+    Session(app)
+    guard_session_backend(app, extra_errors=(BackendDown,))
+    GoogleFlow(app)
+
+    def broken(*args, **kwargs):
+        raise BackendDown()
+
+    app.session_interface.cache.get = broken  # the backend's client now fails
+    response = app.test_client().get("/authorize")
+    assert response.status_code == 503
+    assert "temporarily unavailable" in response.get_data(as_text=True)
