@@ -112,6 +112,12 @@ def test_redis_example_installs_the_redis_session_and_pending_store(fake, monkey
     app = module.create_app()
     assert isinstance(app.session_interface, RedisSessionInterface)
     assert isinstance(GoogleFlow.state(app).pending.store, RedisPendingFlowStore)
+    client = app.session_interface.client  # fail_fast_redis: short timeouts, no backoff
+    assert client.connection_pool.connection_kwargs["socket_timeout"] == 2.0
+    assert client.connection_pool.connection_kwargs["socket_connect_timeout"] == 1.0
+    # Redis is unreachable here: the page is a 503, quickly, not a 500.
+    response = app.test_client().get("/authorize")
+    assert response.status_code == 503
 
 
 def test_production_settings_keep_the_callback_working(fake, tmp_path):
