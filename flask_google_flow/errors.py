@@ -248,7 +248,7 @@ class ReauthorizationRequired(GoogleFlowError):
     """The stored credentials no longer work (revoked or expired refresh token).
 
     The stored credentials have been cleared. Unhandled, the response is a
-    ``302`` to ``/authorize`` that comes back to :attr:`next_url`, so the user
+    ``302`` to :attr:`authorize_url`, which comes back to the current page, so the user
     signs in again instead of seeing an error.
 
     :ivar authorize_url: where the browser is sent.

@@ -126,6 +126,8 @@ def guard_session_backend(
     """Make a failing session backend answer 503 instead of 500 (idempotent).
 
     Call it after Flask-Session is set up (``GoogleFlow.init_app`` does).
+    Calling it again, e.g. after ``init_app`` to add ``extra_errors``, adds
+    those errors to the guard already in place.
 
     :param app: the Flask app.
     :param extra_errors: further exception types of your backend's client
@@ -135,6 +137,9 @@ def guard_session_backend(
     interface = app.session_interface
     base = type(interface)
     if issubclass(base, _GuardedSessionInterface):
+        new = tuple(e for e in extra_errors if e not in interface._guard_errors)
+        if new:
+            interface._guard_errors = interface._guard_errors + new
         return interface
     errors = backend_errors() + tuple(extra_errors)
     key = (base, errors)

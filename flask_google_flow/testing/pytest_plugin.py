@@ -48,6 +48,8 @@ Example: testing a protected view
     import pytest
     from myapp import create_app
 
+    DRIVE = "https://www.googleapis.com/auth/drive.readonly"
+
     @pytest.fixture
     def app(fake_google):
         return create_app({
@@ -57,7 +59,7 @@ Example: testing a protected view
         })
 
     # test_views.py
-    DRIVE = "https://www.googleapis.com/auth/drive.readonly"
+    from conftest import DRIVE
 
     def test_profile_requires_sign_in(app):
         response = app.test_client().get("/profile")

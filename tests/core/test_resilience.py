@@ -94,3 +94,27 @@ def test_unavailable_session_raises_on_use() -> None:
 
     with pytest.raises(SessionUnavailable):
         UnavailableSession().get("x")
+
+
+def test_guarding_again_adds_extra_errors(tmp_path):
+    """An app adding its backend's errors after init_app has guarded the interface."""
+    from flask import Flask
+
+    from flask_google_flow.resilience import guard_session_backend
+
+    class BackendDown(Exception):
+        pass
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(SESSION_TYPE="cachelib", SECRET_KEY="k")
+    from cachelib import SimpleCache
+    from flask_session import Session
+
+    app.config["SESSION_CACHELIB"] = SimpleCache()
+    Session(app)
+    interface = guard_session_backend(app)
+    assert BackendDown not in interface._guard_errors
+    assert guard_session_backend(app, (BackendDown,)) is interface
+    assert BackendDown in interface._guard_errors
+    guard_session_backend(app, (BackendDown,))
+    assert interface._guard_errors.count(BackendDown) == 1
