@@ -176,14 +176,18 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _new_flow(state: AppState, scopes: list[str], redirect_uri: str, verifier: str) -> Flow:
+def _new_flow(
+    state: AppState, scopes: list[str], redirect_uri: str, verifier: str, *, http: bool = True
+) -> Flow:
     """A web-type :class:`Flow` for this request, on the app's connection pool.
 
     The client configuration was validated once in ``init_app``; it is not
-    validated again on every sign-in.
+    validated again on every sign-in. ``http=False`` for a flow that only
+    builds the authorization URL (no connection pool needed).
     """
     session = OAuth2Session(state.client_id, scope=scopes, redirect_uri=redirect_uri)
-    state.provider.mount(session)
+    if http:
+        state.provider.mount(session)
     return Flow(
         session,
         state.client_type,
@@ -232,7 +236,7 @@ def authorize() -> Response:
         ),
         secret=current_app.secret_key,
     )
-    flow = _new_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
+    flow = _new_flow(state, requested_scopes(state, extra), redirect_uri, verifier, http=False)
     url, _ = flow.authorization_url(
         state=flow_state,
         nonce=nonce,
