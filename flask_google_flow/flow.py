@@ -83,6 +83,8 @@ __all__ = [
     "Flow",
     "InstalledAppFlow",
     "WSGITimeoutError",
+    "authorization_request_url",
+    "code_challenge_s256",
     "is_loopback_host",
 ]
 
@@ -110,9 +112,50 @@ def _short(text: object, limit: int = 200) -> str:
     return value + ("…" if len(str(text)) > limit else "")
 
 
-def _code_challenge(verifier: str) -> str:
+def code_challenge_s256(verifier: str) -> str:
+    """The PKCE ``S256`` code challenge of *verifier* (RFC 7636 §4.2)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def authorization_request_url(
+    auth_uri: str,
+    client_id: str,
+    *,
+    redirect_uri: str | None,
+    scope: str | Sequence[str] | None,
+    state: str,
+    **params: Any,
+) -> str:
+    """The authorization request URL of the code flow (RFC 6749 §4.1.1).
+
+    ``response_type=code``, ``client_id``, ``redirect_uri``, ``scope`` and
+    ``state`` first, then *params* in order; parameters whose value is
+    ``None`` or empty are left out. Used by :meth:`Flow.authorization_url` and
+    by the Flask extension's ``/authorize``, which has no use for a session
+    object there.
+
+    :param auth_uri: the authorization endpoint (it may carry a query already).
+    :param client_id: the OAuth client id.
+    :param redirect_uri: the redirect URI, if any.
+    :param scope: the scopes, space-separated or a sequence.
+    :param state: the ``state`` value.
+    :param params: further parameters (``code_challenge``, ``nonce``, ``prompt``...).
+    """
+    if scope is not None and not isinstance(scope, str):
+        scope = " ".join(scope)
+    query: list[tuple[str, str]] = [("response_type", "code"), ("client_id", client_id)]
+    if redirect_uri:
+        query.append(("redirect_uri", redirect_uri))
+    if scope:
+        query.append(("scope", scope))
+    query.append(("state", state))
+    for key, value in params.items():
+        if value is None or value == "":
+            continue
+        query.append((key, value if isinstance(value, str) else str(value)))
+    separator = "&" if urlsplit(auth_uri).query else "?"
+    return f"{auth_uri}{separator}{urlencode(query, quote_via=quote)}"
 
 
 class Flow:
@@ -299,7 +342,7 @@ class Flow:
                 raise ValueError(
                     "code_verifier must be 43-128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636)"
                 )
-            kwargs.setdefault("code_challenge", _code_challenge(verifier))
+            kwargs.setdefault("code_challenge", code_challenge_s256(verifier))
             kwargs.setdefault("code_challenge_method", "S256")
 
         session = self.oauth2session
@@ -309,23 +352,15 @@ class Flow:
         else:
             state = session.new_state()
         scope = kwargs.pop("scope", session.scope)
-        if scope is not None and not isinstance(scope, str):
-            scope = " ".join(scope)
-        params: list[tuple[str, str]] = [
-            ("response_type", "code"),
-            ("client_id", self.client_config["client_id"]),
-        ]
-        if redirect_uri:
-            params.append(("redirect_uri", redirect_uri))
-        if scope:
-            params.append(("scope", scope))
-        params.append(("state", state))
-        for key, value in kwargs.items():
-            if value is None or value == "":
-                continue
-            params.append((key, value if isinstance(value, str) else str(value)))
-        separator = "&" if urlsplit(auth_uri).query else "?"
-        return f"{auth_uri}{separator}{urlencode(params, quote_via=quote)}", state
+        url = authorization_request_url(
+            auth_uri,
+            self.client_config["client_id"],
+            redirect_uri=redirect_uri,
+            scope=scope,
+            state=state,
+            **kwargs,
+        )
+        return url, state
 
     # -- step 2: code exchange ---------------------------------------------
 

@@ -38,7 +38,7 @@ from .exceptions import (
     ProviderTimeoutError,
 )
 from .extension import AppState, GoogleFlow
-from .flow import Flow
+from .flow import Flow, authorization_request_url, code_challenge_s256
 from .id_token import verify_id_token
 from .origin import check_same_origin
 from .pending import PendingFlow
@@ -176,18 +176,14 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _new_flow(
-    state: AppState, scopes: list[str], redirect_uri: str, verifier: str, *, http: bool = True
-) -> Flow:
-    """A web-type :class:`Flow` for this request, on the app's connection pool.
+def _new_flow(state: AppState, scopes: list[str], redirect_uri: str, verifier: str) -> Flow:
+    """A web-type :class:`Flow` for the code exchange, on the app's connection pool.
 
     The client configuration was validated once in ``init_app``; it is not
-    validated again on every sign-in. ``http=False`` for a flow that only
-    builds the authorization URL (no connection pool needed).
+    validated again on every sign-in.
     """
     session = OAuth2Session(state.client_id, scope=scopes, redirect_uri=redirect_uri)
-    if http:
-        state.provider.mount(session)
+    state.provider.mount(session)
     return Flow(
         session,
         state.client_type,
@@ -236,9 +232,14 @@ def authorize() -> Response:
         ),
         secret=current_app.secret_key,
     )
-    flow = _new_flow(state, requested_scopes(state, extra), redirect_uri, verifier, http=False)
-    url, _ = flow.authorization_url(
+    url = authorization_request_url(
+        state.metadata.authorization_endpoint,
+        state.client_id,
+        redirect_uri=redirect_uri,
+        scope=requested_scopes(state, extra),
         state=flow_state,
+        code_challenge=code_challenge_s256(verifier),
+        code_challenge_method="S256",
         nonce=nonce,
         access_type=settings.access_type,
         prompt=prompt,
