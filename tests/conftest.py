@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,4 +25,26 @@ def require(condition: bool, why: str, how: str) -> None:
     message = f"{why}; {how}"
     if IN_CI:
         pytest.fail(f"CI=true but {message}", pytrace=False)
-    pytest.skip(message)
+    pytest.skip(reason=message)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Any]:
+    """A private ``redis-server`` on a free loopback port, stopped by PID afterwards.
+
+    Tests that stop and restart Redis use this one, never the shared server.
+    """
+    from tests.integration.harness import RedisServer
+
+    require(
+        shutil.which("redis-server") is not None,
+        "redis-server is not installed",
+        "apt-get install redis-server",
+    )
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 from google.oauth2.credentials import Credentials
 
 from example_app import db
-from tests.conftest import require
-from tests.integration.harness import RedisServer, free_port
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private ``redis-server`` on a free loopback port, stopped by PID afterwards."""
-    require(
-        shutil.which("redis-server") is not None,
-        "redis-server is not installed",
-        "apt-get install redis-server",
-    )
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = RedisServer(directory)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+from tests.integration.harness import free_port
 
 
 def _assert_clean_503(response) -> None:

@@ -13,6 +13,7 @@ from flow_support import SCOPES, TOKEN_URI, http_get, make_config, token_body
 
 from flask_google_flow import _loopback, exceptions
 from flask_google_flow.flow import InstalledAppFlow, WSGITimeoutError
+from tests.conftest import require
 
 
 def make_flow(**kwargs):
@@ -310,13 +311,13 @@ def test_bind_addr_differs_from_host(browser, mocked, monkeypatch):
 
 
 def test_ipv6_loopback_host(browser, mocked):
-    if not socket.has_ipv6:
-        pytest.skip("no IPv6")
     try:
         with socket.socket(socket.AF_INET6) as sock:
             sock.bind(("::1", 0))
+        ipv6_loopback = True
     except OSError:
-        pytest.skip("no IPv6 loopback")
+        ipv6_loopback = False
+    require(ipv6_loopback, "this machine has no IPv6 loopback (::1)", "enable IPv6 on lo")
     mocked.post(TOKEN_URI, json=token_body())
     browser.script = lambda b, url: b.fetch(callback(url, code="THE-CODE"))
     flow = make_flow()

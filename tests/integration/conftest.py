@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,22 +27,6 @@ from .harness import Gunicorn, RedisServer, free_port
 EXAMPLE_APP = "example_app:create_app()"
 ACCESS_LOG_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
 """Gunicorn access-log line: worker PID, method, path (no query string), status."""
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    require(
-        shutil.which("redis-server") is not None,
-        "redis-server is not installed",
-        "apt-get install redis-server",
-    )
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = RedisServer(directory)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 @pytest.fixture
