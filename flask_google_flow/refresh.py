@@ -111,18 +111,24 @@ class RefreshCoordinator:
         digest = hashlib.sha256(user_key.encode()).digest()
         return self._locks[int.from_bytes(digest[:4], "big") % len(self._locks)]
 
-    def remember(self, replaced_token: str | None, data: dict[str, Any], until: float) -> None:
-        """Remember that *replaced_token* was refreshed into *data*, until time *until*."""
-        key = _fingerprint(replaced_token)
+    def remember(
+        self, user_key: str, replaced_token: str, data: dict[str, Any], until: float
+    ) -> None:
+        """Remember that *user_key*'s *replaced_token* was refreshed into *data*, until *until*.
+
+        Keyed by the user **and** the token: two users never share an outcome,
+        even when neither had an access token stored.
+        """
+        key = f"{user_key}:{_fingerprint(replaced_token)}"
         with self._guard:
             self._recent[key] = (until, data)
             self._recent.move_to_end(key)
             while len(self._recent) > self._max_entries:
                 self._recent.popitem(last=False)
 
-    def outcome(self, replaced_token: str | None) -> dict[str, Any] | None:
-        """The data *replaced_token* was refreshed into, while that is still valid."""
-        key = _fingerprint(replaced_token)
+    def outcome(self, user_key: str, replaced_token: str) -> dict[str, Any] | None:
+        """The data *user_key*'s *replaced_token* was refreshed into, while still valid."""
+        key = f"{user_key}:{_fingerprint(replaced_token)}"
         now = self._clock()
         with self._guard:
             entry = self._recent.get(key)
@@ -273,7 +279,9 @@ def refresh_credentials(
             return
         stale = credentials.token
 
-        adopted = state.refresher.outcome(stale)
+        # Another request of this user may have refreshed the same token
+        # meanwhile; without a stale token there is nothing to match on.
+        adopted = state.refresher.outcome(key, stale) if stale else None
         if adopted is None:
             adopted = _newer_in_store(context, stale)
         if adopted is not None:
@@ -285,8 +293,8 @@ def refresh_credentials(
         _refresh_at_provider(context, credentials)
         until = _rebase_expiry(credentials, state.clock())
         data = credentials_to_dict(credentials)
-        if until is not None:
-            state.refresher.remember(stale, data, until)
+        if until is not None and stale:
+            state.refresher.remember(key, stale, data, until)
         try:
             context.store.save(context.session, credentials, context.claims)
         except Exception as exc:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from google.oauth2.credentials import Credentials
 
 from flask_google_flow import GoogleFlow
 from tests.sign_in_helpers import sign_in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 1: RefreshCoordinator keys remembered refresh outcomes by the stale "
-    "access token only; every user whose stored credentials have no access token shares "
-    "the key sha256('') and adopts the first user's fresh tokens",
-)
 def test_users_without_a_stored_access_token_do_not_adopt_each_others_refresh(
     make_app, fake, clock
 ):
