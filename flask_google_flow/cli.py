@@ -18,9 +18,11 @@ Not meant for production sign-in.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,13 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _save(path: str, data: dict[str, Any]) -> None:
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    # The file holds a refresh token and the client secret: owner-only.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    """Write the credentials file: owner-only, atomically, never through a link.
+
+    The file holds a refresh token and the client secret. It is written to a
+    new private (``0600``) temporary file in the same folder and then moved
+    over *path*, so an existing world-readable file or a planted symlink at
+    *path* is replaced, never written into.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".credentials-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

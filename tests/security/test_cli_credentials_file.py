@@ -49,11 +49,6 @@ def run_cli(tmp_path, monkeypatch):
     return run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2: cli._save opens an existing file with O_TRUNC; the 0o600 mode "
-    "applies only to a new file, so a world-readable file keeps its mode",
-)
 def test_save_over_an_existing_world_readable_file_makes_it_private(run_cli, tmp_path):
     target = tmp_path / "creds.json"
     target.write_text("{}")
@@ -61,3 +56,15 @@ def test_save_over_an_existing_world_readable_file_makes_it_private(run_cli, tmp
     assert run_cli(target) == 0
     assert json.loads(target.read_text())["refresh_token"] == "1//REFRESH-secret"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_save_replaces_a_planted_symlink_instead_of_writing_through_it(run_cli, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    target = tmp_path / "creds.json"
+    target.symlink_to(victim)
+    assert run_cli(target) == 0
+    assert victim.read_text() == "untouched"
+    assert not target.is_symlink()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".credentials-")] == []
