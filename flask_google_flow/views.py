@@ -171,8 +171,15 @@ def _redirect_uri(state: AppState) -> str:
 
 
 def _no_store(response: Response) -> Response:
+    """Never cache, and never leak this URL (it may carry ``code`` and ``state``) as a Referer.
+
+    RFC 9700 §4.2.4: a page rendered at the redirect URI — e.g. one returned
+    by the ``store`` callback — must not hand the authorization response to
+    the third parties it loads resources from.
+    """
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from flask_google_flow import GoogleFlow
@@ -64,11 +63,6 @@ def test_failed_callback_page_does_not_leak_the_code(client, fake):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 3: a page returned by the store callback is served at "
-    "/oauth2callback?code=...&state=... without Referrer-Policy: no-referrer",
-)
 def test_page_returned_by_store_is_sent_with_no_referrer(make_app, fake):
     """RFC 9700 §4.2.4: a document rendered at the redirect URI must not leak the
     authorization response (code, state) to third parties through Referer."""
