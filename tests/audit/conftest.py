@@ -1,0 +1,96 @@
+"""Fixtures of the audit tests: an app on an in-process fake Google, like tests/extension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify
+
+from flask_google_flow import GoogleFlow
+from flask_google_flow.testing import FakeClock, FakeGoogle
+
+CALLBACK = "http://localhost/oauth2callback"
+ORIGIN = "http://localhost"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake(clock: FakeClock) -> Iterator[FakeGoogle]:
+    google = FakeGoogle(clock=clock)
+    with google.intercept():
+        yield google
+
+
+@pytest.fixture
+def stored() -> list[tuple[Any, dict[str, Any]]]:
+    return []
+
+
+@pytest.fixture
+def make_app(
+    fake: FakeGoogle, clock: FakeClock, tmp_path: Any, stored: list
+) -> Callable[..., Flask]:
+    def factory(
+        *,
+        extension: GoogleFlow | None = None,
+        config: dict | None = None,
+        client_config: Any = None,
+        **options: Any,
+    ) -> Flask:
+        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+        app.config.update(
+            SECRET_KEY="audit-secret-key",
+            GOOGLE_CLIENT_CONFIG=client_config or fake.client_config([CALLBACK]),
+        )
+        app.config.update(config or {})
+        if extension is None:
+            extension = GoogleFlow(clock=clock, **options)
+
+            @extension.store
+            def save(credentials, id_info):
+                stored.append((credentials, dict(id_info)))
+
+        extension.init_app(app)
+        app.extensions["audit_google_flow"] = extension
+
+        @app.route("/")
+        def home():
+            return "home"
+
+        @app.route("/me")
+        def me():
+            credentials = extension.credentials
+            return jsonify(
+                user=extension.user,
+                token=credentials.token if credentials else None,
+            )
+
+        @app.route("/api")
+        def api():
+            response = extension.authorized_session().get(fake.endpoints.userinfo)
+            return jsonify(status=response.status_code, body=response.json())
+
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+def post(client, path: str, **kw):
+    """A same-origin POST (revoke/logout)."""
+    return client.post(path, headers={"Origin": ORIGIN}, **kw)
