@@ -50,9 +50,9 @@ def default_credentials_path() -> str:
     Support/flask-google-flow`` on macOS, ``$XDG_CONFIG_HOME/flask-google-flow``
     (default ``~/.config``) elsewhere.
     """
-    if sys.platform == "win32":  # pragma: no cover
+    if sys.platform == "win32":
         base = os.environ.get("APPDATA") or os.path.expanduser("~")
-    elif sys.platform == "darwin":  # pragma: no cover
+    elif sys.platform == "darwin":
         base = os.path.expanduser("~/Library/Application Support")
     else:
         base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")

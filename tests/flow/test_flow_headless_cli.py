@@ -205,12 +205,31 @@ def test_cli_requires_scope(secrets_file, capsys):
     assert info.value.code == 2
 
 
-def test_cli_default_credentials_path(monkeypatch, tmp_path):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    if os.name == "posix" and cli.sys.platform != "darwin":
-        assert cli.default_credentials_path() == str(
-            tmp_path / "flask-google-flow" / "credentials.json"
-        )
+@pytest.mark.parametrize(
+    ("platform", "variable", "base"),
+    [
+        ("linux", "XDG_CONFIG_HOME", None),
+        ("win32", "APPDATA", None),
+        ("darwin", None, "~/Library/Application Support"),
+    ],
+)
+def test_cli_default_credentials_path(monkeypatch, tmp_path, platform, variable, base):
+    monkeypatch.setattr(cli.sys, "platform", platform)
+    if variable:
+        monkeypatch.setenv(variable, str(tmp_path))
+        expected = os.path.join(str(tmp_path), "flask-google-flow", "credentials.json")
+    else:
+        expected = os.path.join(os.path.expanduser(base), "flask-google-flow", "credentials.json")
+    assert cli.default_credentials_path() == expected
+
+
+def test_cli_default_credentials_path_without_xdg(monkeypatch):
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    expected = os.path.join(
+        os.path.expanduser("~/.config"), "flask-google-flow", "credentials.json"
+    )
+    assert cli.default_credentials_path() == expected
 
 
 # -- interactive ------------------------------------------------------------------------
