@@ -8,6 +8,7 @@ on the object (``store``, ``load``, ``delete``) are shared by all its apps.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from flask import Blueprint, Flask, current_app
 from .client_secrets import load_client_secrets_file, validate_client_config
 from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, store_for_session_interface
-from .provider import GOOGLE, ProviderClient, ProviderMetadata
+from .provider import GOOGLE, ClientSecretBasic, ProviderClient, ProviderMetadata
 from .refresh import RefreshCoordinator
 from .resilience import guard_session_backend
 from .storage import (
@@ -71,11 +72,11 @@ class AppState:
     pending: PendingFlows
     clock: Callable[[], float]
     refresher: RefreshCoordinator
+    client_auth: ClientSecretBasic
     endpoint_prefix: str = ""
     redirect_uris_by_path: dict[str, tuple[RegisteredRedirectURI, ...]] = field(
         default_factory=dict
     )
-    _flow_config: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -88,22 +89,6 @@ class AppState:
         """The provider's endpoints (discovered once, then cached)."""
         return self.provider.metadata
 
-    def flow_client_config(self) -> dict[str, Any]:
-        """Client config for the per-request :class:`~flask_google_flow.flow.Flow`.
-
-        The client secrets with ``auth_uri``/``token_uri`` taken from the
-        provider metadata, built once per app.
-        """
-        config = self._flow_config
-        if config is None:
-            metadata = self.metadata
-            section = dict(self.client)
-            section["auth_uri"] = metadata.authorization_endpoint
-            section["token_uri"] = metadata.token_endpoint
-            config = {self.client_type: section}
-            self._flow_config = config
-        return config
-
     def endpoint(self, name: str) -> str:
         """The full ``url_for`` name of one of the blueprint's views."""
         return f"{self.endpoint_prefix}.{name}"
@@ -111,6 +96,38 @@ class AppState:
     def credential_store(self) -> CredentialStore:
         """The store for this app: the app's callbacks, or the session default."""
         return self.extension._credential_store(self)
+
+    def new_credentials(
+        self, token: Mapping[str, Any], scopes: list[str], refresh_token: str | None
+    ) -> Credentials:
+        """Credentials for a token response of the code exchange, built once.
+
+        :param token: the parsed token response
+            (:func:`~flask_google_flow.flow.parse_token_response`).
+        :param scopes: the scopes requested; the granted ones are the
+            response's ``scope``.
+        :param refresh_token: the response's refresh token, or one carried
+            over from the stored credentials.
+        """
+        from google.oauth2.credentials import Credentials
+
+        expires_at = token.get("expires_at")
+        expiry = None
+        if expires_at is not None:
+            # google-auth compares expiry against naive UTC datetimes.
+            expiry = datetime.datetime.fromtimestamp(expires_at, datetime.timezone.utc)
+            expiry = expiry.replace(tzinfo=None)
+        return Credentials(
+            token["access_token"],
+            refresh_token=refresh_token,
+            id_token=token.get("id_token"),
+            token_uri=self.metadata.token_endpoint,
+            client_id=self.client_id,
+            client_secret=self.client.get("client_secret"),
+            scopes=scopes,
+            granted_scopes=token.get("scope"),
+            expiry=expiry,
+        )
 
     def rebuild_credentials(self, data: Mapping[str, Any]):  # -> Credentials
         """Credentials from stored plain data, with this app's client id and secret."""
@@ -373,6 +390,7 @@ class GoogleFlow:
             pending=pending,
             clock=self._clock,
             refresher=RefreshCoordinator(self._clock),
+            client_auth=ClientSecretBasic(client["client_id"], client.get("client_secret")),
             endpoint_prefix=settings.blueprint_name,
             redirect_uris_by_path=_redirect_uris_by_path(client),
         )

@@ -86,6 +86,7 @@ __all__ = [
     "authorization_request_url",
     "code_challenge_s256",
     "is_loopback_host",
+    "parse_token_response",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -156,6 +157,87 @@ def authorization_request_url(
         query.append((key, value if isinstance(value, str) else str(value)))
     separator = "&" if urlsplit(auth_uri).query else "?"
     return f"{auth_uri}{separator}{urlencode(query, quote_via=quote)}"
+
+
+def parse_token_response(response: requests.Response) -> dict[str, Any]:
+    """Check a token endpoint's answer (RFC 6749 §5.1, §5.2) and return the token.
+
+    Used by :meth:`Flow.fetch_token` and by the Flask extension's callback,
+    which posts the code exchange on the app's pooled session.
+
+    :param response: the token endpoint's response (redirects not followed).
+    :returns: the parsed JSON object, with ``scope`` as a list and, when the
+        provider gave ``expires_in``, ``expires_at`` (unix seconds).
+    :raises ProviderUnavailableError: HTTP 5xx or 429.
+    :raises OAuthErrorResponse: an OAuth error object
+        (:class:`~flask_google_flow.exceptions.InvalidGrantError` for ``invalid_grant``).
+    :raises MalformedResponseError: a redirect, or not a valid Bearer token response.
+    """
+    status = response.status_code
+    if 300 <= status < 400:
+        raise MalformedResponseError(
+            f"the token endpoint answered with a redirect (HTTP {status}); "
+            "redirects are not followed",
+            status=status,
+        )
+    if status >= 500 or status == 429:
+        raise ProviderUnavailableError(
+            f"the token endpoint is unavailable (HTTP {status})", status=status
+        )
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+        is_json = False
+    else:
+        is_json = True
+    if isinstance(payload, dict) and "error" in payload:
+        error = payload.get("error")
+        error = _short(error, 100) if isinstance(error, str) and error else "unknown_error"
+        description = payload.get("error_description")
+        description = _short(description, 300) if isinstance(description, str) else None
+        cls = OAuthlibInvalidGrantError if error == "invalid_grant" else OAuthErrorResponse
+        raise cls(error, description, status=status)
+    if status >= 400 or status < 200:
+        raise MalformedResponseError(
+            f"the token endpoint answered HTTP {status} without an OAuth error object",
+            status=status,
+        )
+    if not is_json:
+        raise MalformedResponseError("the token endpoint's answer is not JSON", status=status)
+    if not isinstance(payload, dict):
+        raise MalformedResponseError(
+            f"the token endpoint's answer is JSON but not an object ({type(payload).__name__})",
+            status=status,
+        )
+    access_token = payload.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise MalformedResponseError("the token response lacks an access_token", status=status)
+    token_type = payload.get("token_type")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        shown = repr(_short(token_type, 20)) if isinstance(token_type, str) else "missing"
+        raise MalformedResponseError(
+            f"the token response's token_type is {shown}, expected Bearer", status=status
+        )
+    if "scope" in payload:
+        scope = payload["scope"]
+        if isinstance(scope, str):
+            payload["scope"] = scope.split()
+        elif not (isinstance(scope, list) and all(isinstance(s, str) for s in scope)):
+            raise MalformedResponseError(
+                "the token response's scope is not a string", status=status
+            )
+    expires_in = payload.get("expires_in")
+    if expires_in is not None:
+        try:
+            expires_in = int(expires_in)
+        except (TypeError, ValueError):
+            raise MalformedResponseError(
+                "the token response's expires_in is not a number", status=status
+            ) from None
+        payload["expires_in"] = expires_in
+        payload["expires_at"] = time.time() + expires_in
+    return payload
 
 
 class Flow:
@@ -517,71 +599,7 @@ class Flow:
         return token
 
     def _parse_token_response(self, response: requests.Response) -> OAuth2Token:
-        status = response.status_code
-        if 300 <= status < 400:
-            raise MalformedResponseError(
-                f"the token endpoint answered with a redirect (HTTP {status}); "
-                "redirects are not followed",
-                status=status,
-            )
-        if status >= 500 or status == 429:
-            raise ProviderUnavailableError(
-                f"the token endpoint is unavailable (HTTP {status})", status=status
-            )
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-            is_json = False
-        else:
-            is_json = True
-        if isinstance(payload, dict) and "error" in payload:
-            error = payload.get("error")
-            error = _short(error, 100) if isinstance(error, str) and error else "unknown_error"
-            description = payload.get("error_description")
-            description = _short(description, 300) if isinstance(description, str) else None
-            cls = OAuthlibInvalidGrantError if error == "invalid_grant" else OAuthErrorResponse
-            raise cls(error, description, status=status)
-        if status >= 400 or status < 200:
-            raise MalformedResponseError(
-                f"the token endpoint answered HTTP {status} without an OAuth error object",
-                status=status,
-            )
-        if not is_json:
-            raise MalformedResponseError("the token endpoint's answer is not JSON", status=status)
-        if not isinstance(payload, dict):
-            raise MalformedResponseError(
-                f"the token endpoint's answer is JSON but not an object ({type(payload).__name__})",
-                status=status,
-            )
-        access_token = payload.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise MalformedResponseError("the token response lacks an access_token", status=status)
-        token_type = payload.get("token_type")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
-            shown = repr(_short(token_type, 20)) if isinstance(token_type, str) else "missing"
-            raise MalformedResponseError(
-                f"the token response's token_type is {shown}, expected Bearer", status=status
-            )
-        if "scope" in payload:
-            scope = payload["scope"]
-            if isinstance(scope, str):
-                payload["scope"] = scope.split()
-            elif not (isinstance(scope, list) and all(isinstance(s, str) for s in scope)):
-                raise MalformedResponseError(
-                    "the token response's scope is not a string", status=status
-                )
-        expires_in = payload.get("expires_in")
-        if expires_in is not None:
-            try:
-                expires_in = int(expires_in)
-            except (TypeError, ValueError):
-                raise MalformedResponseError(
-                    "the token response's expires_in is not a number", status=status
-                ) from None
-            payload["expires_in"] = expires_in
-            payload["expires_at"] = time.time() + expires_in
-        return OAuth2Token(payload, old_scope=self.oauth2session.scope)
+        return OAuth2Token(parse_token_response(response), old_scope=self.oauth2session.scope)
 
     # -- results ------------------------------------------------------------
 

@@ -35,6 +35,8 @@ restarts. Pass ``trust_env=False`` to ignore the environment.
 
 from __future__ import annotations
 
+import base64
+import http.cookiejar
 import os
 import threading
 import time
@@ -47,6 +49,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.auth import AuthBase
 from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GOOGLE",
+    "ClientSecretBasic",
     "ProviderClient",
     "ProviderMetadata",
     "check_endpoint_url",
@@ -312,6 +316,36 @@ class EnvironmentCache:
         return session
 
 
+class ClientSecretBasic(AuthBase):
+    """HTTP Basic client authentication (RFC 6749 §2.3.1), the header encoded once.
+
+    Sends the ``Authorization`` header :class:`requests.auth.HTTPBasicAuth`
+    sends for the same id and secret. An app's client id and secret do not
+    change, so one instance per app serves every token request. Passing an
+    ``auth`` object also keeps ``requests`` from looking for a ``.netrc``
+    file on every request.
+
+    :param client_id: the OAuth client id.
+    :param client_secret: the client secret (``None`` is sent as empty).
+    """
+
+    def __init__(self, client_id: str, client_secret: str | None) -> None:
+        pair = f"{client_id}:{client_secret or ''}"
+        try:
+            raw = pair.encode("latin-1")  # what requests' HTTPBasicAuth does
+        except UnicodeEncodeError:
+            raw = pair.encode("utf-8")  # RFC 7617's charset
+        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set the ``Authorization`` header of *request*."""
+        request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(...)"
+
+
 class _BorrowedAdapter(BaseAdapter):
     """Mounted on other sessions: sends through the shared adapter, never closes it.
 
@@ -394,6 +428,9 @@ class ProviderClient:
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
         session.headers["Accept"] = "application/json"
+        # Every user's token request goes through this one session: it keeps
+        # no cookies, so nothing a response sets is sent with another request.
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=()))
         self._session = session
 
     # -- metadata -------------------------------------------------------------

@@ -22,8 +22,6 @@ from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request, session, url_for
-from google.oauth2.credentials import Credentials
-from requests_oauthlib import OAuth2Session
 from werkzeug.datastructures import MultiDict
 
 from . import errors, signals
@@ -38,7 +36,7 @@ from .exceptions import (
     ProviderTimeoutError,
 )
 from .extension import AppState, GoogleFlow
-from .flow import Flow, authorization_request_url, code_challenge_s256
+from .flow import authorization_request_url, code_challenge_s256, parse_token_response
 from .id_token import verify_id_token
 from .origin import check_same_origin
 from .pending import PendingFlow
@@ -183,24 +181,28 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _new_flow(state: AppState, scopes: list[str], redirect_uri: str, verifier: str) -> Flow:
-    """A web-type :class:`Flow` for the code exchange, on the app's connection pool.
+def _exchange_code(state: AppState, pending: PendingFlow, code: str) -> dict[str, Any]:
+    """Exchange the code for tokens on the app's pooled session; the parsed token.
 
-    The client configuration was validated once in ``init_app``; it is not
-    validated again on every sign-in.
+    One POST to the token endpoint with the pending flow's redirect URI and
+    PKCE verifier, the client authenticated with HTTP Basic (as
+    :meth:`~flask_google_flow.flow.Flow.fetch_token` does), redirects not
+    followed; the answer is checked by
+    :func:`~flask_google_flow.flow.parse_token_response`.
     """
-    session = OAuth2Session(state.client_id, scope=scopes, redirect_uri=redirect_uri)
-    state.provider.mount(session)
-    return Flow(
-        session,
-        state.client_type,
-        state.flow_client_config(),
-        redirect_uri,
-        code_verifier=verifier,
-        autogenerate_code_verifier=False,
-        allow_insecure_http=True,  # the redirect URI was checked by check_endpoint_url
-        timeout=state.settings.http_timeout,
-    )
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": pending.redirect_uri,
+        "code_verifier": pending.code_verifier,
+    }
+    try:
+        response = state.provider.post_form(
+            state.metadata.token_endpoint, form, endpoint="token", auth=state.client_auth
+        )
+        return parse_token_response(response)
+    except ProviderError as exc:
+        _raise_provider_error(exc)
 
 
 # -- /authorize ----------------------------------------------------------------
@@ -299,19 +301,15 @@ def _finish_sign_in(state: AppState) -> Response:
         raise errors.InvalidRequestError("The sign-in response has no authorization code.")
 
     scopes = requested_scopes(state, pending.extra_scopes)
-    flow = _new_flow(state, scopes, pending.redirect_uri, pending.code_verifier)
-    try:
-        token = flow.fetch_token(code=code, timeout=state.settings.http_timeout)
-    except ProviderError as exc:
-        _raise_provider_error(exc)
-    credentials = flow.credentials
+    token = _exchange_code(state, pending, code)
 
     id_info: dict[str, Any] = {}
     if "openid" in scopes:
         id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
 
     store = state.credential_store()
-    credentials = _keep_refresh_token(store, credentials, id_info.get("sub"))
+    refresh_token = token.get("refresh_token") or _stored_refresh_token(store, id_info.get("sub"))
+    credentials = state.new_credentials(token, scopes, refresh_token)
     try:
         response = store.save(session, credentials, id_info)
     except Exception as exc:
@@ -340,43 +338,30 @@ def _finish_sign_in(state: AppState) -> Response:
     return _no_store(redirect(pending.next_url, code=302))
 
 
-def _keep_refresh_token(
-    store: CredentialStore, credentials: Credentials, sub: str | None
-) -> Credentials:
-    """Carry the stored refresh token over when a consent returned none.
+def _stored_refresh_token(store: CredentialStore, sub: str | None) -> str | None:
+    """The stored refresh token to carry over when a consent returned none.
 
     Google issues a refresh token only on an account's first consent (or with
     ``prompt=consent``); after an incremental consent
     (``include_granted_scopes=true``) the earlier refresh token stays valid and
     covers the combined grant, so it must not be lost.
 
-    :returns: *credentials*, or a copy of them carrying the stored refresh token.
+    :returns: the refresh token of the user's stored credentials, or ``None``
+        (no user, another user's session, nothing stored, or ``load`` raised).
     """
-    if credentials.refresh_token or not sub:
-        return credentials
+    if not sub:
+        return None
     record = session.get(SESSION_USER_KEY)
     own_database = isinstance(store, CallbackCredentialStore) and store.load_callback is not None
     same_user = isinstance(record, dict) and record.get("sub") == sub
     if not (own_database or same_user):
-        return credentials
+        return None
     try:
         previous = store.load(session, sub)
     except Exception:
         logger.exception("flask-google-flow: the load callback raised during sign-in")
-        return credentials
-    if previous is None or not previous.refresh_token:
-        return credentials
-    return Credentials(
-        token=credentials.token,
-        refresh_token=previous.refresh_token,
-        id_token=credentials.id_token,
-        token_uri=credentials.token_uri,
-        client_id=credentials.client_id,
-        client_secret=credentials.client_secret,
-        scopes=credentials.scopes,
-        granted_scopes=credentials.granted_scopes,
-        expiry=credentials.expiry,
-    )
+        return None
+    return previous.refresh_token if previous is not None else None
 
 
 def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from flask_google_flow.exceptions import (
 from flask_google_flow.id_token import CertsCache
 from flask_google_flow.provider import (
     GOOGLE,
+    ClientSecretBasic,
     ProviderClient,
     ProviderMetadata,
     check_endpoint_url,
@@ -345,6 +346,23 @@ def test_post_form_returns_4xx_responses_and_sends_a_form() -> None:
     assert request.body == "grant_type=authorization_code"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.headers["Authorization"].startswith("Basic ")
+
+
+@responses.activate
+def test_client_secret_basic_matches_http_basic_auth_and_cookies_are_not_kept() -> None:
+    responses.post(
+        "https://idp.example/token",
+        json={"error": "invalid_grant"},
+        status=400,
+        headers={"Set-Cookie": "affinity=user-a; Path=/"},
+    )
+    client = ProviderClient()
+    for auth in (ClientSecretBasic("id", "s:hidden"), requests.auth.HTTPBasicAuth("id", "s:hidden")):
+        client.post_form("https://idp.example/token", {"a": "b"}, endpoint="token", auth=auth)
+    first, second = (call.request for call in responses.calls)
+    assert first.headers["Authorization"] == second.headers["Authorization"]
+    assert "Cookie" not in second.headers  # the shared session sends no user's cookie
+    assert "hidden" not in repr(ClientSecretBasic("id", "s:hidden"))
 
 
 @responses.activate
