@@ -357,7 +357,10 @@ def test_client_secret_basic_matches_http_basic_auth_and_cookies_are_not_kept() 
         headers={"Set-Cookie": "affinity=user-a; Path=/"},
     )
     client = ProviderClient()
-    for auth in (ClientSecretBasic("id", "s:hidden"), requests.auth.HTTPBasicAuth("id", "s:hidden")):
+    for auth in (
+        ClientSecretBasic("id", "s:hidden"),
+        requests.auth.HTTPBasicAuth("id", "s:hidden"),
+    ):
         client.post_form("https://idp.example/token", {"a": "b"}, endpoint="token", auth=auth)
     first, second = (call.request for call in responses.calls)
     assert first.headers["Authorization"] == second.headers["Authorization"]
