@@ -66,7 +66,7 @@ import struct
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SessionUnavailable, UnknownStateError
@@ -93,6 +93,8 @@ RECORDS_SESSION_KEY = "_google_flow_records"
 DEFAULT_KEY_PREFIX = "google-flow:pending:"
 
 _MAX_STATE_LENGTH = 512
+#: One compact encoder for every record (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
@@ -119,14 +121,18 @@ class PendingFlow:
     prompt_consent: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        """Compact JSON with one-letter keys; empty optional fields are omitted."""
+    def to_json(self, *, expires_at: int | None = None) -> str:
+        """Compact JSON with one-letter keys; empty optional fields are omitted.
+
+        :param expires_at: the expiry to write instead of :attr:`expires_at`
+            (:meth:`PendingFlows.begin` sets it without copying the flow).
+        """
         data: dict[str, Any] = {
             "v": self.code_verifier,
             "n": self.nonce,
             "u": self.next_url,
             "r": self.redirect_uri,
-            "e": int(self.expires_at),
+            "e": int(self.expires_at if expires_at is None else expires_at),
         }
         if self.extra_scopes:
             data["s"] = list(self.extra_scopes)
@@ -134,7 +140,7 @@ class PendingFlow:
             data["c"] = 1
         if self.extra:
             data["x"] = self.extra
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(data)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> PendingFlow:
@@ -145,8 +151,13 @@ class PendingFlow:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("a pending flow record must be a JSON object")
-        strings = {k: data.get(k) for k in ("v", "n", "u", "r")}
-        if not all(isinstance(v, str) for v in strings.values()):
+        verifier, nonce, next_url, redirect_uri = (data.get(k) for k in ("v", "n", "u", "r"))
+        if not (
+            isinstance(verifier, str)
+            and isinstance(nonce, str)
+            and isinstance(next_url, str)
+            and isinstance(redirect_uri, str)
+        ):
             raise ValueError("a pending flow record lacks a required field")
         expires_at = data.get("e")
         if isinstance(expires_at, bool) or not isinstance(expires_at, int):
@@ -160,11 +171,11 @@ class PendingFlow:
         ):
             raise ValueError("a pending flow record has invalid extra values")
         return cls(
-            code_verifier=strings["v"],
-            nonce=strings["n"],
-            next_url=strings["u"],
+            code_verifier=verifier,
+            nonce=nonce,
+            next_url=next_url,
             extra_scopes=tuple(scopes),
-            redirect_uri=strings["r"],
+            redirect_uri=redirect_uri,
             expires_at=expires_at,
             prompt_consent=bool(data.get("c", 0)),
             extra=extra,
@@ -570,8 +581,7 @@ class PendingFlows:
         key = self._record_key(binding, state)
         now = self.clock()
         expires_at = int(now) + self.ttl
-        record = replace(flow, expires_at=expires_at)
-        self.store.put(key, record.to_json(), self.ttl)
+        self.store.put(key, flow.to_json(expires_at=expires_at), self.ttl)
 
         recent = session.get(PENDING_SESSION_KEY)
         if not isinstance(recent, list):
@@ -610,12 +620,10 @@ class PendingFlows:
         key = self._record_key(self._derive_binding(session, secret), state)
         text = self.store.pop(key)
         recent = session.get(PENDING_SESSION_KEY)
-        if isinstance(recent, list) and any(
-            isinstance(e, list) and e and e[0] == key for e in recent
-        ):
-            session[PENDING_SESSION_KEY] = [
-                e for e in recent if not (isinstance(e, list) and e and e[0] == key)
-            ]
+        if isinstance(recent, list):
+            kept = [e for e in recent if not (isinstance(e, list) and e and e[0] == key)]
+            if len(kept) != len(recent):
+                session[PENDING_SESSION_KEY] = kept
         if text is None:
             raise UnknownStateError()
         try:
