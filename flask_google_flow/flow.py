@@ -39,6 +39,7 @@ Differences, all deliberate:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -145,16 +146,29 @@ def authorization_request_url(
     """
     if scope is not None and not isinstance(scope, str):
         scope = " ".join(scope)
+    query: list[tuple[str, str]] = [("state", state)]
+    for key, value in params.items():
+        if value is None or value == "":
+            continue
+        query.append((key, value if isinstance(value, str) else str(value)))
+    prefix = _authorization_url_prefix(auth_uri, client_id, redirect_uri or None, scope or None)
+    return f"{prefix}&{urlencode(query, quote_via=quote)}"
+
+
+@functools.lru_cache(maxsize=128)
+def _authorization_url_prefix(
+    auth_uri: str, client_id: str, redirect_uri: str | None, scope: str | None
+) -> str:
+    """The authorization URL up to ``state``: the same for every sign-in of a client.
+
+    Encoded once per (endpoint, client, redirect URI, scopes) instead of on
+    every call of :func:`authorization_request_url`.
+    """
     query: list[tuple[str, str]] = [("response_type", "code"), ("client_id", client_id)]
     if redirect_uri:
         query.append(("redirect_uri", redirect_uri))
     if scope:
         query.append(("scope", scope))
-    query.append(("state", state))
-    for key, value in params.items():
-        if value is None or value == "":
-            continue
-        query.append((key, value if isinstance(value, str) else str(value)))
     separator = "&" if urlsplit(auth_uri).query else "?"
     return f"{auth_uri}{separator}{urlencode(query, quote_via=quote)}"
 
