@@ -23,7 +23,7 @@ decorator is applied. Scopes compare with Google's aliases in mind
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 from flask import Response, redirect, session, url_for
@@ -39,13 +39,18 @@ SESSION_DECLINED_KEY = "_google_flow_declined"
 """Session key of the scopes declined at the latest consent: ``{"next": url, "scopes": [...]}``."""
 
 
-def remember_declined(next_url: str, requested: Iterable[str], granted: Iterable[str]) -> None:
-    """Note in the session which requested scopes the consent for *next_url* left out."""
+def remember_declined(
+    sess: MutableMapping[str, Any],
+    next_url: str,
+    requested: Iterable[str],
+    granted: Iterable[str],
+) -> None:
+    """Note in *sess* which requested scopes the consent for *next_url* left out."""
     declined = missing_scopes(granted, requested)
     if declined:
-        session[SESSION_DECLINED_KEY] = {"next": next_url, "scopes": list(declined)}
+        sess[SESSION_DECLINED_KEY] = {"next": next_url, "scopes": list(declined)}
     else:
-        session.pop(SESSION_DECLINED_KEY, None)
+        sess.pop(SESSION_DECLINED_KEY, None)
 
 
 def _just_declined(here: str, missing: Iterable[str]) -> bool:

@@ -15,13 +15,15 @@ This is the one place where flow-layer exceptions become HTTP errors.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, request, session, url_for
+from flask.sessions import SessionMixin
 from werkzeug.datastructures import MultiDict
 
 from . import errors, signals
@@ -168,6 +170,17 @@ def _redirect_uri(state: AppState) -> str:
     return url_for(endpoint, _external=True)
 
 
+@functools.lru_cache(maxsize=64)
+def _checked_redirect_uri(uri: str) -> str:
+    """*uri* after :func:`check_endpoint_url`; URIs that passed are remembered.
+
+    A sign-in's redirect URI is one of a few per app (configured, registered
+    or this app's own callback URL), so each is parsed once, not per sign-in.
+    A URI that fails raises every time (exceptions are not cached).
+    """
+    return check_endpoint_url(uri, name="redirect URI")
+
+
 def _no_store(response: Response) -> Response:
     """Never cache, and never leak this URL (it may carry ``code`` and ``state``) as a Referer.
 
@@ -217,7 +230,8 @@ def authorize() -> Response:
     """
     if request.method == "HEAD":
         return _no_store(Response(status=200))
-    state = GoogleFlow.state()
+    app = current_app._get_current_object()
+    state = GoogleFlow.state(app)
     settings = state.settings
     args = request.args
     next_url = safe_next_url(_param(args, "next", charset=None), default=settings.default_next)
@@ -225,8 +239,7 @@ def authorize() -> Response:
     login_hint = _param(args, "login_hint", charset="text")
     prompt = _prompt(state, _param(args, "prompt", charset="text"))
 
-    redirect_uri = _redirect_uri(state)
-    check_endpoint_url(redirect_uri, name="redirect URI")
+    redirect_uri = _checked_redirect_uri(_redirect_uri(state))
     verifier = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(16)
     flow_state = state.pending.begin(
@@ -239,7 +252,7 @@ def authorize() -> Response:
             redirect_uri=redirect_uri,
             expires_at=0,
         ),
-        secret=current_app.secret_key,
+        secret=app.secret_key,
     )
     url = authorization_request_url(
         state.metadata.authorization_endpoint,
@@ -270,16 +283,18 @@ def oauth2callback() -> Response:
     """
     if request.method == "HEAD":
         return _no_store(Response(status=200))
-    state = GoogleFlow.state()
+    app = current_app._get_current_object()
+    state = GoogleFlow.state(app)
     try:
-        return _finish_sign_in(state)
+        return _finish_sign_in(state, app, session._get_current_object())
     except errors.GoogleFlowError as error:
         logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
-        signals.login_failed.send(current_app._get_current_object(), error=error)
+        signals.login_failed.send(app, error=error)
         raise
 
 
-def _finish_sign_in(state: AppState) -> Response:
+def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response:
+    """The callback's work, on the request's app and session (each looked up once)."""
     args = request.args
     state_value = _param(args, "state")
     issuer = _param(args, "iss")
@@ -288,7 +303,7 @@ def _finish_sign_in(state: AppState) -> Response:
     if not state_value:
         raise errors.UnknownStateError()
 
-    pending = state.pending.consume(session, state_value, secret=current_app.secret_key)
+    pending = state.pending.consume(sess, state_value, secret=app.secret_key)
 
     metadata = state.metadata
     if issuer is not None and issuer not in metadata.issuers:
@@ -308,37 +323,41 @@ def _finish_sign_in(state: AppState) -> Response:
         id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
 
     store = state.credential_store()
-    refresh_token = token.get("refresh_token") or _stored_refresh_token(store, id_info.get("sub"))
+    refresh_token = token.get("refresh_token") or _stored_refresh_token(
+        store, sess, id_info.get("sub")
+    )
     credentials = state.new_credentials(token, scopes, refresh_token)
     try:
-        response = store.save(session, credentials, id_info)
+        response = store.save(sess, credentials, id_info)
     except Exception as exc:
         logger.exception("flask-google-flow: the store callback raised; nothing was kept")
         raise errors.StoreFailed() from exc
 
     granted = list(credentials.granted_scopes or scopes)
-    session[SESSION_USER_KEY] = {
+    sess[SESSION_USER_KEY] = {
         "sub": id_info.get("sub"),
         "claims": kept_claims(id_info),
         "scopes": granted,
         "requested": list(scopes),
     }
-    remember_declined(pending.next_url, scopes, granted)
+    remember_declined(sess, pending.next_url, scopes, granted)
     forget_current()
-    _rotate_session_id()
+    _rotate_session_id(app, sess)
     signals.login_succeeded.send(
-        current_app._get_current_object(),
+        app,
         credentials=credentials,
         id_info=id_info,
         granted_scopes=granted,
         requested_scopes=scopes,
     )
     if response is not None:
-        return _no_store(current_app.make_response(response))
+        return _no_store(app.make_response(response))
     return _no_store(redirect(pending.next_url, code=302))
 
 
-def _stored_refresh_token(store: CredentialStore, sub: str | None) -> str | None:
+def _stored_refresh_token(
+    store: CredentialStore, sess: SessionMixin, sub: str | None
+) -> str | None:
     """The stored refresh token to carry over when a consent returned none.
 
     Google issues a refresh token only on an account's first consent (or with
@@ -351,13 +370,13 @@ def _stored_refresh_token(store: CredentialStore, sub: str | None) -> str | None
     """
     if not sub:
         return None
-    record = session.get(SESSION_USER_KEY)
+    record = sess.get(SESSION_USER_KEY)
     own_database = isinstance(store, CallbackCredentialStore) and store.load_callback is not None
     same_user = isinstance(record, dict) and record.get("sub") == sub
     if not (own_database or same_user):
         return None
     try:
-        previous = store.load(session, sub)
+        previous = store.load(sess, sub)
     except Exception:
         logger.exception("flask-google-flow: the load callback raised during sign-in")
         return None
@@ -407,11 +426,11 @@ def _raise_provider_error(exc: ProviderError) -> NoReturn:
     raise errors.ProviderUnavailable() from None
 
 
-def _rotate_session_id() -> None:
+def _rotate_session_id(app: Flask, sess: SessionMixin) -> None:
     """Give the signed-in session a new id (session-fixation defence)."""
-    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    regenerate = getattr(app.session_interface, "regenerate", None)
     if regenerate is not None:
-        regenerate(session)
+        regenerate(sess)
 
 
 # -- POST /revoke and POST /logout ------------------------------------------------
@@ -431,7 +450,7 @@ def _with_status(url: str, name: str, value: str) -> str:
 
 def _end_session() -> None:
     """Forget this browser's session: new id first, then empty (deleted server-side)."""
-    _rotate_session_id()
+    _rotate_session_id(current_app, session)
     session.clear()
     forget_current()
 
