@@ -78,6 +78,8 @@ class AppState:
         default_factory=dict
     )
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The credential store and the callbacks it was built for (see ``credential_store``).
+    _store: tuple[tuple[Any, ...], CredentialStore] | None = None
 
     @property
     def client_id(self) -> str:
@@ -94,8 +96,18 @@ class AppState:
         return f"{self.endpoint_prefix}.{name}"
 
     def credential_store(self) -> CredentialStore:
-        """The store for this app: the app's callbacks, or the session default."""
-        return self.extension._credential_store(self)
+        """The store for this app: the app's callbacks, or the session default.
+
+        Stores hold no per-request state, so one is built per app and reused
+        until the extension's callbacks change (they may be registered after
+        ``init_app``).
+        """
+        callbacks = self.extension._callbacks()
+        cached = self._store
+        if cached is None or cached[0] != callbacks:
+            cached = (callbacks, self.extension._credential_store(self))
+            self._store = cached
+        return cached[1]
 
     def new_credentials(
         self, token: Mapping[str, Any], scopes: list[str], refresh_token: str | None
@@ -333,6 +345,10 @@ class GoogleFlow:
     def required_scopes(self) -> frozenset[str]:
         """Scopes named in :meth:`required` decorators so far (allowed in ``/authorize?scope=``)."""
         return frozenset(self._required_scopes)
+
+    def _callbacks(self) -> tuple[Any, ...]:
+        """The registered ``store``, ``load`` and ``delete`` callbacks."""
+        return (self._store_callback, self._load_callback, self._delete_callback)
 
     def _credential_store(self, state: AppState) -> CredentialStore:
         if self._store_callback is None:

@@ -36,6 +36,7 @@ restarts. Pass ``trust_env=False`` to ignore the environment.
 from __future__ import annotations
 
 import base64
+import functools
 import http.cookiejar
 import os
 import threading
@@ -151,9 +152,12 @@ class ProviderMetadata:
     jwks_uri: str
     issuer_aliases: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def issuers(self) -> tuple[str, ...]:
-        """Every accepted spelling of the issuer: :attr:`issuer` first, then the aliases."""
+        """Every accepted spelling of the issuer: :attr:`issuer` first, then the aliases.
+
+        Computed once per metadata object (it is immutable), not per sign-in.
+        """
         return (self.issuer, *(a for a in self.issuer_aliases if a != self.issuer))
 
     def check_urls(self) -> ProviderMetadata:
