@@ -18,11 +18,14 @@ contains a token, a code, a client secret or a PKCE verifier.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as _SansIOResponse
+
+_logger = logging.getLogger("flask_google_flow")
 
 
 class GoogleFlowError(HTTPException):
@@ -270,3 +273,33 @@ class ReauthorizationRequired(GoogleFlowError):
         response = redirect(self.authorize_url, code=302)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def http_error_for(exc: BaseException) -> GoogleFlowError:
+    """The HTTP error for a flow-layer provider error (see :mod:`flask_google_flow.exceptions`).
+
+    ``invalid_grant`` → :class:`SignInExpiredError` (400); a timeout →
+    :class:`ProviderTimeout` (504); anything else the provider did wrong →
+    :class:`ProviderUnavailable` (502). The provider's failure is logged as a
+    warning naming the endpoint and the kind of failure, never a token.
+
+    :param exc: a :class:`~flask_google_flow.exceptions.ProviderError`.
+    """
+    from .exceptions import InvalidGrantError, OAuthErrorResponse, ProviderTimeoutError
+
+    endpoint = getattr(exc, "endpoint", "provider")
+    if isinstance(exc, InvalidGrantError):
+        return SignInExpiredError()
+    if isinstance(exc, ProviderTimeoutError):
+        _logger.warning("flask-google-flow: the %s endpoint timed out", endpoint)
+        return ProviderTimeout()
+    if isinstance(exc, OAuthErrorResponse):
+        _logger.warning("flask-google-flow: the %s endpoint refused: %s", endpoint, exc.error)
+    else:
+        _logger.warning(
+            "flask-google-flow: the %s endpoint failed (%s, status %s)",
+            endpoint,
+            type(exc).__name__,
+            getattr(exc, "status", None),
+        )
+    return ProviderUnavailable()

@@ -22,6 +22,8 @@ from flask import Blueprint, Flask, current_app
 
 from .client_secrets import load_client_secrets_file, validate_client_config
 from .config import Settings, check_option_names, resolve_settings
+from .errors import http_error_for
+from .exceptions import ProviderError
 from .pending import PendingFlows, store_for_session_interface
 from .provider import GOOGLE, ClientSecretBasic, ProviderClient, ProviderMetadata
 from .refresh import RefreshCoordinator
@@ -88,8 +90,16 @@ class AppState:
 
     @property
     def metadata(self) -> ProviderMetadata:
-        """The provider's endpoints (discovered once, then cached)."""
-        return self.provider.metadata
+        """The provider's endpoints (discovered once, then cached).
+
+        :raises ProviderUnavailable: (502) the discovery document could not be
+            fetched or is malformed — tried again on the next request.
+        :raises ProviderTimeout: (504) fetching it timed out.
+        """
+        try:
+            return self.provider.metadata
+        except ProviderError as exc:
+            raise http_error_for(exc) from None
 
     def endpoint(self, name: str) -> str:
         """The full ``url_for`` name of one of the blueprint's views."""

@@ -32,10 +32,7 @@ from .decorators import remember_declined
 from .exceptions import (
     HostedDomainError,
     IDTokenError,
-    InvalidGrantError,
-    OAuthErrorResponse,
     ProviderError,
-    ProviderTimeoutError,
 )
 from .extension import AppState, GoogleFlow
 from .flow import authorization_request_url, code_challenge_s256, parse_token_response
@@ -408,22 +405,8 @@ def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
 
 
 def _raise_provider_error(exc: ProviderError) -> NoReturn:
-    """Translate a flow-layer provider error into the matching HTTP error."""
-    if isinstance(exc, InvalidGrantError):
-        raise errors.SignInExpiredError() from None
-    if isinstance(exc, ProviderTimeoutError):
-        logger.warning("flask-google-flow: the %s endpoint timed out", exc.endpoint)
-        raise errors.ProviderTimeout() from None
-    if isinstance(exc, OAuthErrorResponse):
-        logger.warning("flask-google-flow: the %s endpoint refused: %s", exc.endpoint, exc.error)
-    else:
-        logger.warning(
-            "flask-google-flow: the %s endpoint failed (%s, status %s)",
-            exc.endpoint,
-            type(exc).__name__,
-            exc.status,
-        )
-    raise errors.ProviderUnavailable() from None
+    """Raise the HTTP error matching a flow-layer provider error."""
+    raise errors.http_error_for(exc) from None
 
 
 def _rotate_session_id(app: Flask, sess: SessionMixin) -> None:
@@ -464,7 +447,8 @@ def revoke() -> Response:
     callback for app-managed storage) and the session is cleared with a new
     id. The browser is sent to the validated ``next`` (form field or query)
     with ``GOOGLE_FLOW_REVOKE_STATUS_PARAM`` (default ``google_flow_revoke``)
-    set to ``revoked``, ``invalid``, ``failed`` or ``none``, and
+    set to ``revoked``, ``invalid``, ``failed`` (the provider, or the app's
+    ``load`` callback, failed: the grant may still be live) or ``none``, and
     :data:`~flask_google_flow.signals.credentials_revoked` is sent.
     """
     check_same_origin()
@@ -473,13 +457,14 @@ def revoke() -> Response:
     record = session.get(SESSION_USER_KEY)
     sub = record.get("sub") if isinstance(record, dict) else None
     store = state.credential_store()
+    outcome = "none"
     try:
         credentials = store.load(session, sub) if isinstance(record, dict) else None
     except Exception:
         logger.exception("flask-google-flow: the load callback raised during revoke")
         credentials = None
+        outcome = "failed"  # something may be stored and live at the provider
 
-    outcome = "none"
     revoked = False
     token = (credentials.refresh_token or credentials.token) if credentials else None
     if token:

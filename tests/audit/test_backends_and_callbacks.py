@@ -112,14 +112,6 @@ def test_load_raising_during_revoke_still_deletes_and_signs_out(raising_app, fak
     assert client.get("/me").get_json()["user"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: when load raises during POST /revoke the outcome is reported as 'none' "
-        "('nothing was stored') although credentials were stored and the grant is still "
-        "live at Google; it should be 'failed' (local state cleared, provider not reached)"
-    ),
-)
 def test_load_raising_during_revoke_reports_failed_not_none(raising_app, fake):
     client = raising_app.test_client()
     audit = raising_app.extensions["audit"]

@@ -53,7 +53,6 @@ DISCOVERY_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOVERY_BUG)
 @pytest.mark.parametrize(("kind", "status"), [("server_error", 502), ("timeout", 504)])
 def test_discovery_down_at_authorize_is_a_clean_provider_error(discovery_app, fake, kind, status):
     fake.fail("discovery", kind)
@@ -64,7 +63,6 @@ def test_discovery_down_at_authorize_is_a_clean_provider_error(discovery_app, fa
     assert fake.request_counts["discovery"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOVERY_BUG)
 def test_discovery_malformed_at_authorize_is_a_clean_provider_error(discovery_app, fake):
     fake.fail("discovery", "not_json")
     _clean_error(discovery_app.test_client().get("/authorize"), 502)
