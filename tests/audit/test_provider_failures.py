@@ -46,13 +46,6 @@ def discovery_app(fake: FakeGoogle, clock, tmp_path) -> Flask:
     return app
 
 
-DISCOVERY_BUG = (
-    "bug: /authorize reads state.metadata outside any ProviderError translation, so a "
-    "discovery document that fails, times out or is malformed is an unhandled 500 "
-    "(MalformedResponseError/ProviderUnavailableError traceback), not a 502/504 page"
-)
-
-
 @pytest.mark.parametrize(("kind", "status"), [("server_error", 502), ("timeout", 504)])
 def test_discovery_down_at_authorize_is_a_clean_provider_error(discovery_app, fake, kind, status):
     fake.fail("discovery", kind)
