@@ -205,7 +205,9 @@ OPTIONS: tuple[Option, ...] = (
         "GOOGLE_FLOW_USERINFO_ENDPOINT",
         None,
         _optional_str,
-        "Override the userinfo endpoint.",
+        "Override the userinfo endpoint. The extension itself never calls it; apps "
+        "read it as ``google_flow.state().metadata.userinfo_endpoint`` (the example "
+        "app does) to call it through ``authorized_session()``.",
     ),
     Option(
         "jwks_uri",
