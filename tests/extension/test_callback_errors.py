@@ -137,7 +137,6 @@ def test_duplicated_parameters_are_400(client, fake, name, stored):
     nothing_stored(client, stored)
 
 
-
 def test_callback_without_code_is_400(client, stored):
     state = query_of(start(client))["state"]
     assert_clean_error_page(client.get(f"/oauth2callback?state={state}"), 400)
