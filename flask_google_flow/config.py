@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -289,7 +289,7 @@ class Settings:
     """The resolved options of one app (see :data:`OPTIONS` for each field's meaning)."""
 
     client_secrets_file: str | None
-    client_config: Mapping[str, Any] | None
+    client_config: Mapping[str, Any] | None = field(repr=False)  # holds the client secret
     scopes: tuple[str, ...]
     extra_scopes: tuple[str, ...]
     url_prefix: str | None

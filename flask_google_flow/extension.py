@@ -69,7 +69,7 @@ class AppState:
     extension: GoogleFlow
     settings: Settings
     client_type: str
-    client: Mapping[str, Any]
+    client: Mapping[str, Any] = field(repr=False)  # holds the client secret
     provider: ProviderClient
     pending: PendingFlows
     clock: Callable[[], float]

@@ -112,8 +112,8 @@ class PendingFlow:
     :ivar extra: small string values the caller wants back (e.g. ``login_hint``).
     """
 
-    code_verifier: str
-    nonce: str
+    code_verifier: str = field(repr=False)
+    nonce: str = field(repr=False)
     next_url: str
     extra_scopes: tuple[str, ...]
     redirect_uri: str

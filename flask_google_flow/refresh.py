@@ -48,7 +48,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -218,8 +218,8 @@ class UserContext:
 
     app: Flask
     state: Any  # AppState
-    store: CredentialStore
-    session: MutableMapping[str, Any]
+    store: CredentialStore = field(repr=False)
+    session: MutableMapping[str, Any] = field(repr=False)  # holds tokens
     sub: str | None
     claims: dict[str, Any]
     reauthorize_url: str
