@@ -534,7 +534,8 @@ class Flow:
         client_secret = kwargs.pop("client_secret", config.get("client_secret"))
         code_verifier = kwargs.pop("code_verifier", self.code_verifier)
         timeout = kwargs.pop("timeout", None) or self.timeout
-        headers = kwargs.pop("headers", None) or _TOKEN_HEADERS
+        # A copy: compliance hooks may change it in place.
+        headers = dict(kwargs.pop("headers", None) or _TOKEN_HEADERS)
         auth = kwargs.pop("auth", None)
         include_client_id = kwargs.pop("include_client_id", None)
         method = str(kwargs.pop("method", "POST")).upper()

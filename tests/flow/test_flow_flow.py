@@ -687,3 +687,20 @@ def test_flask_layer_usage(mocked):
     )
     flow2.fetch_token(code="THE-CODE", timeout=5)
     assert flow2.credentials.token == "ACCESS-tok-123"
+
+
+def test_a_compliance_hook_editing_headers_does_not_leak_into_later_requests(mocked):
+    """requests-oauthlib hooks change headers in place; the next request must not see it."""
+    mocked.post(TOKEN_URI, json=token_body())
+    mocked.post(TOKEN_URI, json=token_body())
+
+    def add_header(url, headers, request_kwargs):
+        headers["X-Tenant"] = "one-client-only"
+        return url, headers, request_kwargs
+
+    first = make_flow()
+    first.oauth2session.register_compliance_hook("access_token_request", add_header)
+    first.fetch_token(code="CODE-1")
+    make_flow().fetch_token(code="CODE-2")
+    assert mocked.calls[0].request.headers["X-Tenant"] == "one-client-only"
+    assert "X-Tenant" not in mocked.calls[1].request.headers
