@@ -8,10 +8,6 @@ Two tables:
 ``store_audit``
     one row per call of the ``store`` callback (each sign-in and each token
     refresh), so tests can prove that ``store`` ran exactly once per login.
-
-Google issues a refresh token only on a user's first consent; a later sign-in
-brings none. ``store`` therefore keeps the refresh token it already has when
-the new credentials lack one — otherwise offline access would be lost.
 """
 
 from __future__ import annotations
@@ -65,9 +61,9 @@ def connect(app: Flask | None = None, *, write: bool = False) -> Iterator[sqlite
     Safe with several worker processes writing at once: the database is in WAL
     mode (readers never block the writer), every connection waits up to
     :data:`BUSY_TIMEOUT_SECONDS` for a lock, and ``write=True`` starts the
-    transaction with ``BEGIN IMMEDIATE``, so a read-then-write unit of work
-    (like :func:`store`) takes the write lock first and never fails with
-    "database is locked" when its read snapshot turns stale.
+    transaction with ``BEGIN IMMEDIATE``, so a unit of work that writes takes
+    the write lock first and never fails with "database is locked" when a
+    read snapshot turns stale.
     """
     connection = sqlite3.connect(
         database_path(app), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
@@ -103,17 +99,16 @@ def init_app(app: Flask) -> None:
 
 
 def store(credentials: Credentials, id_info: Mapping[str, Any]) -> None:
-    """GoogleFlow's ``store`` callback: save the user's latest credentials, audit the call."""
+    """GoogleFlow's ``store`` callback: save the user's latest credentials, audit the call.
+
+    A re-sign-in without a new refresh token needs no care here: GoogleFlow
+    has already put the stored one (read through :func:`load`) into *credentials*.
+    """
     sub = id_info.get("sub")
     if not sub:
         raise ValueError("cannot store credentials without the user's sub (request 'openid')")
     data = credentials_to_dict(credentials)
     with connect(write=True) as connection:
-        if not data.get("refresh_token"):
-            query = "SELECT data FROM credentials WHERE sub = ?"
-            row = connection.execute(query, (sub,)).fetchone()
-            if row is not None:
-                data["refresh_token"] = json.loads(row["data"]).get("refresh_token")
         connection.execute(
             "INSERT INTO credentials (sub, email, data, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(sub) DO UPDATE SET email = COALESCE(excluded.email, credentials.email), "

@@ -48,15 +48,35 @@ def test_credentials_are_stored_by_sub_without_secrets(client, google_login, app
     assert db.store_count(account.sub, app=app) == 1
 
 
-def test_a_second_sign_in_keeps_the_refresh_token(client, google_login, app, fake_google):
+@pytest.mark.fake_google(access_token_lifetime=60)
+def test_a_second_sign_in_keeps_the_refresh_token(
+    client, google_login, app, fake_google, monkeypatch
+):
+    """GoogleFlow carries the stored refresh token (read via ``load``) into ``store``."""
+    token_responses = []
+    exchange_code = fake_google.exchange_code
+
+    def recording_exchange_code(*args, **kwargs):
+        response = exchange_code(*args, **kwargs)
+        token_responses.append(response)
+        return response
+
+    monkeypatch.setattr(fake_google, "exchange_code", recording_exchange_code)
     google_login(client, account="dave@example.com")
     first = json.loads(rows(app, "SELECT data FROM credentials")[0][0])
-    # Google sends no refresh token this time; the previous one must survive.
-    google_login(app.test_client(), account="dave@example.com")
+    # A new browser (no session) signs in again: Google sends no refresh token.
+    again = app.test_client()
+    google_login(again, account="dave@example.com")
+    assert [bool(r.get("refresh_token")) for r in token_responses] == [True, False]
     second = json.loads(rows(app, "SELECT data FROM credentials")[0][0])
     assert second["token"] != first["token"]
     assert second["refresh_token"] == first["refresh_token"]
-    assert db.store_count(app=app) == 2
+    # store was handed credentials that already had it, both times.
+    audit = rows(app, "SELECT had_refresh_token FROM store_audit ORDER BY id")
+    assert audit == [(1,), (1,)]
+    # The kept refresh token still works: the (near-expired) token is refreshed.
+    assert again.get("/userinfo").status_code == 200
+    assert db.store_count(app=app) == 3
 
 
 def test_profile_sends_an_anonymous_user_to_sign_in(client):

@@ -88,7 +88,7 @@ def test_concurrent_stores_from_many_connections_are_all_kept(app):
         try:
             for i in range(per_thread):
                 credentials = Credentials(token=f"t{n}-{i}", scopes=["openid"])
-                # The same few subs from every thread: read-then-write on one row.
+                # The same few subs from every thread: concurrent upserts of one row.
                 with app.app_context():
                     db.store(credentials, {"sub": f"sub{i % 5}", "email": f"u{i % 5}@x"})
         except BaseException as exc:  # reported below
