@@ -445,7 +445,10 @@ class ProviderClient:
 
         :raises ProviderUnavailableError: the discovery document could not be fetched.
         :raises ProviderTimeoutError: fetching it timed out.
-        :raises MalformedResponseError: it is not a valid discovery document.
+        :raises MalformedResponseError: it is not a valid discovery document,
+            or names a plain-http endpoint on a non-loopback host.
+        :raises InsecureTransportError: an endpoint override of this app is
+            plain http on a non-loopback host (a configuration error).
         """
         metadata = self._metadata
         if metadata is not None:
@@ -457,7 +460,15 @@ class ProviderClient:
                 if self.discovery_url.endswith(_DISCOVERY_SUFFIX):
                     expected = self.discovery_url[: -len(_DISCOVERY_SUFFIX)]
                 document, _headers = self.get_json(self.discovery_url, endpoint="discovery")
-                discovered = ProviderMetadata.from_discovery(document, expected_issuer=expected)
+                try:
+                    discovered = ProviderMetadata.from_discovery(document, expected_issuer=expected)
+                except InsecureTransportError as exc:
+                    # The provider's fault (502), not a setting of this app.
+                    raise MalformedResponseError(
+                        f"the discovery document is not acceptable: {exc}",
+                        endpoint="discovery",
+                    ) from None
+                # An insecure URL in the app's own overrides stays a configuration error.
                 self._metadata = discovered.with_overrides(self._overrides).check_urls()
             return self._metadata
 

@@ -119,3 +119,18 @@ def test_token_request_uses_the_configured_http_timeout(make_app, fake, monkeypa
     timeouts = {url: t for url, t in seen}
     assert timeouts[fake.endpoints.token] == 4.25
     assert timeouts[fake.endpoints.jwks] == 4.25
+
+
+def test_discovery_naming_a_plain_http_endpoint_is_a_clean_502(discovery_app, fake, monkeypatch):
+    """The provider's document is at fault (502), never a 500 with a traceback."""
+    original = fake.discovery_document
+
+    def insecure_document():
+        document = dict(original())
+        document["authorization_endpoint"] = "http://idp.example/auth"
+        return document
+
+    monkeypatch.setattr(fake, "discovery_document", insecure_document)
+    _clean_error(discovery_app.test_client().get("/authorize"), 502)
+    monkeypatch.setattr(fake, "discovery_document", original)
+    assert discovery_app.test_client().get("/authorize").status_code == 302  # recovers
