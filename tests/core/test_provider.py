@@ -234,9 +234,22 @@ def test_discovery_issuer_mismatch() -> None:
 
 @responses.activate
 def test_discovery_with_insecure_endpoint() -> None:
+    """The provider's document is at fault: a malformed answer (502), not a config error."""
     responses.get(DISCOVERY, json=discovery_document(jwks_uri="http://idp.example/jwks"))
-    with pytest.raises(InsecureTransportError):
+    with pytest.raises(MalformedResponseError) as caught:
         ProviderClient(discovery_url=DISCOVERY).metadata  # noqa: B018
+    assert caught.value.endpoint == "discovery"
+    assert "idp.example" in str(caught.value)
+
+
+@responses.activate
+def test_insecure_endpoint_override_stays_a_configuration_error() -> None:
+    responses.get(DISCOVERY, json=discovery_document())
+    client = ProviderClient(
+        discovery_url=DISCOVERY, overrides={"token_endpoint": "http://idp.example/token"}
+    )
+    with pytest.raises(InsecureTransportError):
+        client.metadata  # noqa: B018
 
 
 @responses.activate
