@@ -241,9 +241,19 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         except ImportError:  # pragma: no cover - cachelib comes with Flask-Session
             FileSystemCache = ()  # type: ignore[assignment,misc]
         self._mode = getattr(cache, "_mode", None) or 0o600
-        self._filesystem = (
-            isinstance(cache, FileSystemCache)
-            and hasattr(cache, "_get_filename")
+        #: Records are claimed by removing their file: ``os.remove`` succeeds
+        #: for exactly one caller (single use), whatever the write path.
+        self._claims_by_file_removal = isinstance(cache, FileSystemCache)
+        if self._claims_by_file_removal and not hasattr(cache, "_get_filename"):
+            raise RuntimeError(
+                "this cachelib FileSystemCache does not expose _get_filename; "
+                "flask-google-flow cannot make sign-in callbacks single use with it "
+                "(use a cachelib release that does, or the Redis session backend)"
+            )
+        #: Records are written in one ``open(O_EXCL)`` when cachelib's file
+        #: layout reads them back (probed once); else through ``cache.set``.
+        self._writes_files_directly = (
+            self._claims_by_file_removal
             and hasattr(cache, "serializer")
             and self._direct_writes_round_trip()
         )
@@ -266,7 +276,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
 
     def put(self, key: str, value: str, ttl: int) -> None:
         """Store the record; a failed write raises ``SessionUnavailable``."""
-        if self._filesystem:
+        if self._writes_files_directly:
             self._put_file(self.key_prefix + key, value, ttl)
             return
         try:
@@ -281,7 +291,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         full_key = self.key_prefix + key
         try:
             value = self.cache.get(full_key)
-            if self._filesystem:
+            if self._claims_by_file_removal:
                 try:
                     os.remove(self.cache._get_filename(full_key))
                 except FileNotFoundError:
@@ -332,7 +342,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
 
     def delete(self, key: str) -> None:
         """Remove the record if present."""
-        if self._filesystem:
+        if self._claims_by_file_removal:
             try:
                 os.remove(self.cache._get_filename(self.key_prefix + key))
             except FileNotFoundError:

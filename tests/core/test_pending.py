@@ -656,7 +656,7 @@ def test_filesystem_store_falls_back_to_cache_set_when_the_layout_differs(tmp_pa
     from flask_google_flow.pending import CacheLibPendingFlowStore
 
     cache = FileSystemCache(str(tmp_path))
-    assert CacheLibPendingFlowStore(cache)._filesystem is True
+    assert CacheLibPendingFlowStore(cache)._writes_files_directly is True
 
     original_get = FileSystemCache.get
 
@@ -667,8 +667,37 @@ def test_filesystem_store_falls_back_to_cache_set_when_the_layout_differs(tmp_pa
     monkeypatch.setattr(FileSystemCache, "get", get_with_another_layout)
     files_before = set(tmp_path.iterdir())
     store = CacheLibPendingFlowStore(cache)
-    assert store._filesystem is False
+    assert store._writes_files_directly is False
+    assert store._claims_by_file_removal is True  # single use does not depend on the probe
     assert set(tmp_path.iterdir()) == files_before  # the probe left nothing behind
     store.put("k", "value", 60)
     assert store.pop("k") == "value"
     assert store.pop("k") is None
+
+
+def test_filesystem_claims_stay_single_use_when_the_probe_fails(tmp_path, monkeypatch):
+    """Even writing through cache.set, two parallel pops of one record: one winner."""
+    import threading
+
+    from cachelib import FileSystemCache
+
+    from flask_google_flow.pending import CacheLibPendingFlowStore
+
+    monkeypatch.setattr(CacheLibPendingFlowStore, "_direct_writes_round_trip", lambda self: False)
+    store = CacheLibPendingFlowStore(FileSystemCache(str(tmp_path)))
+    assert store._writes_files_directly is False
+    for round_ in range(20):
+        store.put(f"k{round_}", "value", 60)
+        barrier = threading.Barrier(4)
+        won: list[str | None] = []
+
+        def pop(key=f"k{round_}", barrier=barrier, won=won):
+            barrier.wait()
+            won.append(store.pop(key))
+
+        threads = [threading.Thread(target=pop) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(won, key=str) == [None, None, None, "value"]
