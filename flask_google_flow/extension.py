@@ -8,7 +8,6 @@ on the object (``store``, ``load``, ``delete``) are shared by all its apps.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import threading
@@ -24,6 +23,7 @@ from .client_secrets import load_client_secrets_file, validate_client_config
 from .config import Settings, check_option_names, resolve_settings
 from .errors import http_error_for
 from .exceptions import ProviderError
+from .helpers import expiry_from_timestamp
 from .pending import PendingFlows, store_for_session_interface
 from .provider import GOOGLE, ClientSecretBasic, ProviderClient, ProviderMetadata
 from .refresh import RefreshCoordinator
@@ -133,12 +133,10 @@ class AppState:
         """
         from google.oauth2.credentials import Credentials
 
-        expires_at = token.get("expires_at")
-        expiry = None
-        if expires_at is not None:
-            # google-auth compares expiry against naive UTC datetimes.
-            expiry = datetime.datetime.fromtimestamp(expires_at, datetime.timezone.utc)
-            expiry = expiry.replace(tzinfo=None)
+        # The lifetime counted on the app's clock, as refreshes count it
+        # (``refresh._rebase_expiry``), so both agree when tests move the clock.
+        expires_in = token.get("expires_in")
+        expiry = None if expires_in is None else expiry_from_timestamp(self.clock() + expires_in)
         return Credentials(
             token["access_token"],
             refresh_token=refresh_token,

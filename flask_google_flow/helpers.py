@@ -61,14 +61,16 @@ def session_from_client_secrets_file(
     return session_from_client_config(config, scopes, **kwargs)
 
 
-def _expiry(token: Mapping[str, Any]) -> datetime.datetime | None:
-    expires_at = token.get("expires_at")
-    if expires_at is None:
-        return None
-    # google-auth compares expiry against naive UTC datetimes.
-    return datetime.datetime.fromtimestamp(float(expires_at), datetime.timezone.utc).replace(
+def expiry_from_timestamp(timestamp: float) -> datetime.datetime:
+    """A unix timestamp as the naive-UTC ``datetime`` google-auth's ``expiry`` expects."""
+    return datetime.datetime.fromtimestamp(float(timestamp), datetime.timezone.utc).replace(
         tzinfo=None
     )
+
+
+def _expiry(token: Mapping[str, Any]) -> datetime.datetime | None:
+    expires_at = token.get("expires_at")
+    return None if expires_at is None else expiry_from_timestamp(expires_at)
 
 
 def credentials_from_session(

@@ -248,3 +248,13 @@ def test_no_token_in_our_log_lines(client, fake, clock, caplog, monkeypatch):
     text = "\n".join(r.getMessage() for r in caplog.records if r.name == "flask_google_flow")
     assert "refresh" in text
     assert not any(secret in text for secret in secrets)
+
+
+def test_a_fresh_sign_in_is_not_refreshed_whatever_the_apps_clock_says(make_app, fake, clock):
+    """Sign-in and refresh count the token's lifetime on the same (app) clock."""
+    clock.advance(2 * 3600)  # the app's clock runs ahead of the wall clock
+    client = make_app().test_client()
+    assert sign_in(client, fake).status_code == 302
+    fake.reset_counts()
+    assert client.get("/api").status_code == 200
+    assert fake.request_counts["token"] == 0  # no refresh right after sign-in
