@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from flask_google_flow import GoogleFlow, GoogleFlowError, ReauthorizationRequired
@@ -29,10 +29,6 @@ PROFILE_CLAIMS = (
     "iss",
     "aud",
 )
-
-
-def _sign_in_url() -> str:
-    return url_for(GoogleFlow.state().endpoint("authorize"), next=request.full_path.rstrip("?"))
 
 
 def _page_user() -> dict | None:
@@ -84,26 +80,23 @@ def index():
 
 
 @bp.route("/profile")
+@google_flow.required
 def profile():
     """The verified ID-token claims of the signed-in user."""
     user = google_flow.user
-    if user is None:
-        return redirect(_sign_in_url())
     claims = [(name, user[name]) for name in PROFILE_CLAIMS if name in user]
-    credentials = google_flow.credentials
-    scopes = sorted(credentials.granted_scopes or credentials.scopes or []) if credentials else []
+    scopes = sorted(google_flow.granted_scopes)
     return render_template("profile.html", claims=claims, scopes=scopes)
 
 
 @bp.route("/userinfo")
+@google_flow.required
 def userinfo():
     """Call a Google API (OpenID userinfo) with the user's access token."""
-    if google_flow.user is None:
-        return redirect(_sign_in_url())
     endpoint = GoogleFlow.state().metadata.userinfo_endpoint
     session = google_flow.authorized_session()
     try:
-        response = session.get(endpoint, timeout=10)
+        response = session.get(endpoint)
     except requests.RequestException as exc:
         logger.warning("userinfo call failed: %s", type(exc).__name__)
         return _api_error("Google did not answer in time. Please try again.", 504)
@@ -122,8 +115,7 @@ def _api_error(message: str, code: int = 502):
 @google_flow.required(scopes=[DRIVE_READONLY])
 def drive():
     """A page behind an extra scope: visiting it asks for Drive access (incremental)."""
-    credentials = google_flow.credentials
-    scopes = sorted(credentials.granted_scopes or credentials.scopes or []) if credentials else []
+    scopes = sorted(google_flow.granted_scopes)
     return render_template("drive.html", scope=DRIVE_READONLY, scopes=scopes)
 
 

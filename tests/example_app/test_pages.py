@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import pytest
+import requests
 
 from example_app import DRIVE_READONLY, db
 
@@ -79,11 +80,20 @@ def test_a_second_sign_in_keeps_the_refresh_token(
     assert db.store_count(app=app) == 3
 
 
-def test_profile_sends_an_anonymous_user_to_sign_in(client):
-    response = client.get("/profile")
+@pytest.mark.parametrize("path", ["/profile", "/userinfo", "/profile?tab=scopes"])
+def test_pages_send_an_anonymous_user_to_sign_in_and_back(path, client, fake_google):
+    response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/authorize?")
-    assert query_of(response.headers["Location"])["next"] == "/profile"
+    assert query_of(response.headers["Location"]) == {"next": path}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert fake_google.request_counts["userinfo"] == 0
+
+
+def test_anonymous_user_signs_in_and_lands_on_the_page(client, fake_google):
+    response = follow(client, fake_google, client.get("/userinfo"))
+    assert response.status_code == 200
+    assert 'id="info-email">' in response.get_data(as_text=True)
 
 
 def test_userinfo_page_calls_google_with_the_access_token(client, google_login, fake_google):
@@ -93,6 +103,22 @@ def test_userinfo_page_calls_google_with_the_access_token(client, google_login, 
     page = response.get_data(as_text=True)
     assert '<td id="info-email">erin@example.com</td>' in page
     assert fake_google.request_counts["userinfo"] == 1
+
+
+def test_userinfo_call_uses_the_configured_api_timeout(make_app, google_login, monkeypatch):
+    client = make_app(GOOGLE_FLOW_API_TIMEOUT=7.5).test_client()
+    google_login(client)
+    timeouts = []
+    request = requests.Session.request
+
+    def recording_request(self, method, url, *args, **kwargs):
+        if "userinfo" in url:
+            timeouts.append(kwargs.get("timeout"))
+        return request(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", recording_request)
+    assert client.get("/userinfo").status_code == 200
+    assert timeouts == [7.5]
 
 
 def test_userinfo_page_failure_is_a_friendly_page(client, google_login, fake_google):
