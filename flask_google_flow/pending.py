@@ -108,8 +108,6 @@ class PendingFlow:
     :ivar redirect_uri: the exact redirect URI sent (the token request repeats it).
     :ivar expires_at: unix seconds after which the flow is refused; set by
         :meth:`PendingFlows.begin`.
-    :ivar prompt_consent: whether consent was forced (``prompt=consent``).
-    :ivar extra: small string values the caller wants back (e.g. ``login_hint``).
     """
 
     code_verifier: str = field(repr=False)
@@ -118,8 +116,6 @@ class PendingFlow:
     extra_scopes: tuple[str, ...]
     redirect_uri: str
     expires_at: int = 0
-    prompt_consent: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self, *, expires_at: int | None = None) -> str:
         """Compact JSON with one-letter keys; empty optional fields are omitted.
@@ -136,10 +132,6 @@ class PendingFlow:
         }
         if self.extra_scopes:
             data["s"] = list(self.extra_scopes)
-        if self.prompt_consent:
-            data["c"] = 1
-        if self.extra:
-            data["x"] = self.extra
         return _ENCODER.encode(data)
 
     @classmethod
@@ -163,13 +155,8 @@ class PendingFlow:
         if isinstance(expires_at, bool) or not isinstance(expires_at, int):
             raise ValueError("a pending flow record has no valid expiry")
         scopes = data.get("s", [])
-        extra = data.get("x", {})
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise ValueError("a pending flow record has invalid scopes")
-        if not isinstance(extra, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
-        ):
-            raise ValueError("a pending flow record has invalid extra values")
         return cls(
             code_verifier=verifier,
             nonce=nonce,
@@ -177,8 +164,6 @@ class PendingFlow:
             extra_scopes=tuple(scopes),
             redirect_uri=redirect_uri,
             expires_at=expires_at,
-            prompt_consent=bool(data.get("c", 0)),
-            extra=extra,
         )
 
 
