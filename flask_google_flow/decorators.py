@@ -26,10 +26,11 @@ import functools
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
-from flask import Response, redirect, session, url_for
+from flask import redirect, session, url_for
 
 from . import errors
 from .current import current_credentials, granted_scopes, signed_in_record
+from .errors import no_store
 from .refresh import current_path, reauthorization_url
 from .scopes import canonical_scope, missing_scopes
 
@@ -79,7 +80,7 @@ def check_access(needed: tuple[str, ...]) -> Any:
             location = url_for(
                 state.endpoint("authorize"), next=here, scope=" ".join(extra) or None
             )
-        return _no_store(redirect(location, code=302))
+        return no_store(redirect(location, code=302))
     missing = missing_scopes(granted_scopes(), needed)
     if not missing:
         return None
@@ -87,12 +88,7 @@ def check_access(needed: tuple[str, ...]) -> Any:
         session.pop(SESSION_DECLINED_KEY, None)
         raise errors.InsufficientScopesError(missing)
     location = url_for(state.endpoint("authorize"), next=here, scope=" ".join(missing))
-    return _no_store(redirect(location, code=302))
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(redirect(location, code=302))
 
 
 def required(

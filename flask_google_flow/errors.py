@@ -28,6 +28,20 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 _logger = logging.getLogger("flask_google_flow")
 
 
+def no_store(response: Any) -> Any:
+    """Mark a response of the sign-in routes private: never cached, never a Referer.
+
+    Its URL may carry ``code`` and ``state`` (the callback), and it may set
+    the session cookie; RFC 9700 §4.2.4 asks that a page at the redirect URI
+    not hand the authorization response to third parties it loads from.
+    Used for every redirect and page the extension produces.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 class GoogleFlowError(HTTPException):
     """Base class of every HTTP error raised by :class:`~flask_google_flow.GoogleFlow`.
 
@@ -270,9 +284,7 @@ class ReauthorizationRequired(GoogleFlowError):
         """A ``302`` to :attr:`authorize_url` instead of an error page."""
         from flask import redirect
 
-        response = redirect(self.authorize_url, code=302)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return no_store(redirect(self.authorize_url, code=302))
 
 
 def http_error_for(exc: BaseException) -> GoogleFlowError:

@@ -178,19 +178,6 @@ def _checked_redirect_uri(uri: str) -> str:
     return check_endpoint_url(uri, name="redirect URI")
 
 
-def _no_store(response: Response) -> Response:
-    """Never cache, and never leak this URL (it may carry ``code`` and ``state``) as a Referer.
-
-    RFC 9700 §4.2.4: a page rendered at the redirect URI — e.g. one returned
-    by the ``store`` callback — must not hand the authorization response to
-    the third parties it loads resources from.
-    """
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _exchange_code(state: AppState, pending: PendingFlow, code: str) -> dict[str, Any]:
     """Exchange the code for tokens on the app's pooled session; the parsed token.
 
@@ -226,7 +213,7 @@ def authorize() -> Response:
     authorization), ``login_hint``, ``prompt``. Anything else is ignored.
     """
     if request.method == "HEAD":
-        return _no_store(Response(status=200))
+        return errors.no_store(Response(status=200))
     app = current_app._get_current_object()
     state = GoogleFlow.state(app)
     settings = state.settings
@@ -266,7 +253,7 @@ def authorize() -> Response:
         hd=settings.hosted_domain,
         include_granted_scopes="true" if extra else None,
     )
-    return _no_store(redirect(url, code=302))
+    return errors.no_store(redirect(url, code=302))
 
 
 # -- /oauth2callback -----------------------------------------------------------
@@ -279,7 +266,7 @@ def oauth2callback() -> Response:
     and sends :data:`~flask_google_flow.signals.login_failed`.
     """
     if request.method == "HEAD":
-        return _no_store(Response(status=200))
+        return errors.no_store(Response(status=200))
     app = current_app._get_current_object()
     state = GoogleFlow.state(app)
     try:
@@ -348,8 +335,8 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         requested_scopes=scopes,
     )
     if response is not None:
-        return _no_store(app.make_response(response))
-    return _no_store(redirect(pending.next_url, code=302))
+        return errors.no_store(app.make_response(response))
+    return errors.no_store(redirect(pending.next_url, code=302))
 
 
 def _stored_refresh_token(
@@ -490,7 +477,7 @@ def revoke() -> Response:
         current_app._get_current_object(), sub=sub, revoked=revoked, outcome=outcome
     )
     location = _with_status(next_url, state.settings.revoke_status_param, outcome)
-    return _no_store(redirect(location, code=302))
+    return errors.no_store(redirect(location, code=302))
 
 
 def logout() -> Response:
@@ -508,4 +495,4 @@ def logout() -> Response:
     sub = record.get("sub") if isinstance(record, dict) else None
     _end_session()
     signals.logged_out.send(current_app._get_current_object(), sub=sub)
-    return _no_store(redirect(next_url, code=302))
+    return errors.no_store(redirect(next_url, code=302))
