@@ -50,7 +50,11 @@ class GoogleFlowError(HTTPException):
     :ivar description: a sentence for the user, safe to display.
     """
 
-    code: int = 500
+    #: ``None`` on this base class on purpose: Flask files
+    #: ``@app.errorhandler(GoogleFlowError)`` under the class's ``code``, so a
+    #: base with ``code = 500`` would only ever see the 500 subclasses. Every
+    #: concrete error below sets its own status.
+    code: int | None = None  # type: ignore[assignment]
     error_code: str = "sign_in_failed"
     title: str = "Sign-in failed"
     description: str = "Signing in with Google failed. Please try again."
