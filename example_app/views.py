@@ -140,11 +140,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        # Not dead code: GoogleFlowError has a class-level ``code`` (500), so Flask
-        # files sign_in_error under 500 only. Its 400/403/503... subclasses miss
-        # that entry and land here (the code-less HTTPException handler).
-        if isinstance(error, GoogleFlowError):
-            return sign_in_error(error)
         return render_template(
             "error.html", title=error.name, message=error.description, code=error.code
         ), error.code or 500
