@@ -411,6 +411,7 @@ class ProviderClient:
         self._clock = clock
         self._lock = threading.Lock()
         self._certs: CertsCache | None = None
+        self._auth_request: Any = None
         self._metadata: ProviderMetadata | None = None
         if discovery_url is not None:
             check_endpoint_url(discovery_url, name="discovery")
@@ -494,6 +495,19 @@ class ProviderClient:
     def session(self) -> requests.Session:
         """The shared :class:`requests.Session` (do not close it; use :meth:`close`)."""
         return self._session
+
+    @property
+    def auth_request(self) -> Any:
+        """A google-auth transport (``google.auth.transport.requests.Request``) on the shared pool.
+
+        Created once; google-auth refreshes use it instead of a new session each.
+        """
+        request = self._auth_request
+        if request is None:
+            from google.auth.transport.requests import Request
+
+            request = self._auth_request = Request(self._session)
+        return request
 
     @property
     def adapter(self) -> HTTPAdapter:

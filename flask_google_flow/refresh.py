@@ -54,7 +54,7 @@ from typing import Any
 import requests
 from flask import Flask, current_app, request, session, url_for
 from google.auth import exceptions as auth_exceptions
-from google.auth.transport.requests import AuthorizedSession, Request
+from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.credentials import Credentials
 
 from . import errors, signals
@@ -320,8 +320,9 @@ def _newer_in_store(context: UserContext, stale: str | None) -> dict[str, Any] |
 
 def _refresh_at_provider(context: UserContext, credentials: Credentials) -> None:
     state = context.state
-    http = state.provider.mount(requests.Session())
-    auth_request = functools.partial(Request(http), timeout=state.settings.http_timeout)
+    auth_request = functools.partial(
+        state.provider.auth_request, timeout=state.settings.http_timeout
+    )
     try:
         credentials.refresh(auth_request)
     except auth_exceptions.RefreshError as exc:
@@ -337,8 +338,6 @@ def _refresh_at_provider(context: UserContext, credentials: Credentials) -> None
             raise errors.ProviderTimeout() from None
         logger.warning("flask-google-flow: the token endpoint failed during a refresh")
         raise errors.ProviderUnavailable() from None
-    finally:
-        http.close()
 
 
 def _clear(context: UserContext) -> None:
@@ -373,7 +372,12 @@ class GoogleAuthorizedSession(AuthorizedSession):
         timeout: float,
     ) -> None:
         # Refreshes are done here (refresh_credentials), never by google-auth on its own.
-        super().__init__(credentials, refresh_status_codes=(), max_refresh_attempts=0)
+        super().__init__(
+            credentials,
+            refresh_status_codes=(),
+            max_refresh_attempts=0,
+            auth_request=context.state.provider.auth_request,
+        )
         self.default_timeout = timeout
         self._context = context
         context.state.provider.mount(self)
