@@ -29,9 +29,9 @@ from typing import Any
 from flask import redirect, session, url_for
 
 from . import errors
-from .current import current_credentials, granted_scopes, signed_in_record
+from .current import current_credentials, granted_scopes
 from .errors import no_store
-from .refresh import current_path, reauthorization_url
+from .refresh import current_path, sign_in_url
 from .scopes import canonical_scope, missing_scopes
 
 __all__ = ["SESSION_DECLINED_KEY", "check_access", "remember_declined"]
@@ -72,14 +72,8 @@ def check_access(needed: tuple[str, ...]) -> Any:
     state = GoogleFlow.state()
     here = current_path()
     if current_credentials() is None:
-        if signed_in_record() is not None:
-            location = reauthorization_url(state)
-        else:
-            # Ask for the view's scopes in the same consent as the sign-in.
-            extra = missing_scopes(state.settings.scopes, needed)
-            location = url_for(
-                state.endpoint("authorize"), next=here, scope=" ".join(extra) or None
-            )
+        # Ask for the view's scopes in the same consent as the sign-in.
+        location = sign_in_url(state, missing_scopes(state.settings.scopes, needed))
         return no_store(redirect(location, code=302))
     missing = missing_scopes(granted_scopes(), needed)
     if not missing:

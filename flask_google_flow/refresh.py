@@ -47,7 +47,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -422,6 +422,20 @@ class GoogleAuthorizedSession(AuthorizedSession):
         return response
 
 
+def sign_in_url(state: Any, extra_scopes: Iterable[str] = ()) -> str:
+    """Where to send a browser that has no usable credentials, to come back here.
+
+    Signed in but the credentials are gone: through consent again (only a new
+    consent brings a new refresh token, see :func:`reauthorization_url`).
+    Otherwise ``/authorize?next=<this page>``, asking for *extra_scopes* in
+    the same consent.
+    """
+    if signed_in_record() is not None:
+        return reauthorization_url(state)
+    scope = " ".join(extra_scopes) or None
+    return url_for(state.endpoint("authorize"), next=current_path(), scope=scope)
+
+
 def authorized_session() -> GoogleAuthorizedSession:
     """An authorized HTTP session for the signed-in user of the current request.
 
@@ -432,14 +446,7 @@ def authorized_session() -> GoogleAuthorizedSession:
 
     credentials = current_credentials()
     if credentials is None:
-        state = GoogleFlow.state()
-        if signed_in_record() is not None:
-            # Signed in, but the credentials are gone: only a new consent brings
-            # a new refresh token.
-            raise errors.ReauthorizationRequired(reauthorization_url(state))
-        raise errors.ReauthorizationRequired(
-            url_for(state.endpoint("authorize"), next=current_path())
-        )
+        raise errors.ReauthorizationRequired(sign_in_url(GoogleFlow.state()))
     context = UserContext.current()
     return GoogleAuthorizedSession(
         credentials, context, timeout=context.state.settings.effective_api_timeout
