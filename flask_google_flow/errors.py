@@ -266,9 +266,12 @@ class StoreFailed(GoogleFlowError):
 
 
 class ReauthorizationRequired(GoogleFlowError):
-    """The stored credentials no longer work (revoked or expired refresh token).
+    """The user must go through Google (again) before this page can work.
 
-    The stored credentials have been cleared. Unhandled, the response is a
+    Raised when the stored credentials no longer work (revoked or expired
+    refresh token: they have been cleared), and when a page needs credentials
+    nobody has (not signed in, or signed in without stored credentials).
+    Unhandled, the response is a
     ``302`` to :attr:`authorize_url`, which comes back to the current page, so the user
     signs in again instead of seeing an error.
 

@@ -226,7 +226,6 @@ class CertsCache:
         self._lock = threading.Lock()
         self._keys: dict[str, rsa.RSAPublicKey] = {}
         self._expires_at = float("-inf")
-        self._last_fetch = float("-inf")
         self._last_unknown_kid_refetch = float("-inf")
 
     @property
@@ -240,7 +239,6 @@ class CertsCache:
         return frozenset(self._keys)
 
     def _refresh_locked(self, now: float) -> None:
-        self._last_fetch = now
         self.fetch_count += 1
         document, headers = self._fetch(self.url)
         keys = _parse_keys(document)

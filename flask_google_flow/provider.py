@@ -77,8 +77,8 @@ __all__ = [
 
 _DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 
-#: Override names accepted by :meth:`ProviderMetadata.with_overrides`, with
-#: their short aliases (the names used in the configuration table).
+#: Override names accepted by :meth:`ProviderMetadata.with_overrides`: the
+#: field names (what the configuration passes) and short aliases for callers.
 _OVERRIDE_ALIASES = {
     "issuer": "issuer",
     "auth": "authorization_endpoint",
@@ -517,8 +517,8 @@ class ProviderClient:
     def mount(self, session: requests.Session) -> requests.Session:
         """Route ``session``'s ``http://`` and ``https://`` requests through the shared pool.
 
-        For the per-request ``OAuth2Session`` of the flow layer, so its token
-        POST reuses a kept-alive connection. Closing ``session`` afterwards
+        For sessions made per use (the users' authorized sessions), so their
+        calls reuse kept-alive connections. Closing ``session`` afterwards
         does not close the shared pool. The session also gets the client's
         cached proxy-environment lookup (see :class:`EnvironmentCache`).
 

@@ -226,7 +226,10 @@ class UserContext:
 
     @property
     def user_key(self) -> str:
-        """The per-user lock key: the Google ``sub``, else a hash of the refresh token."""
+        """The per-user lock key from the Google ``sub``; ``""`` without one.
+
+        :func:`refresh_credentials` falls back to a hash of the refresh token.
+        """
         return f"sub:{self.sub}" if self.sub else ""
 
     @classmethod

@@ -38,8 +38,8 @@ credentials_revoked = _signals.signal("credentials-revoked")
 """Sent after ``POST /revoke``. Keyword arguments: ``sub``, ``revoked``
 (``True`` when the provider confirmed the revocation) and ``outcome``
 (``"revoked"``, ``"invalid"`` when the provider answered that the token was
-already invalid, ``"failed"`` when it could not be reached, ``"none"`` when
-there was nothing to revoke)."""
+already invalid, ``"failed"`` when it could not be reached or the app's
+``load`` callback raised, ``"none"`` when there was nothing to revoke)."""
 
 logged_out = _signals.signal("logged-out")
 """Sent after ``POST /logout``. Keyword argument: ``sub``."""

@@ -10,7 +10,8 @@ Two implementations of one small interface, :class:`CredentialStore`:
   the user's Google ``sub``.
 
 Either way, the session itself keeps who is signed in under
-:data:`SESSION_USER_KEY`: ``{"sub": ..., "claims": {...}, "scopes": [...]}``.
+:data:`SESSION_USER_KEY`: ``{"sub": ..., "claims": {...}, "scopes": [...],
+"requested": [...]}`` (granted and requested scopes).
 The client secret is never stored anywhere: credentials are rebuilt with the
 app's client configuration when loaded.
 """

@@ -34,7 +34,7 @@ from .exceptions import (
     IDTokenError,
     ProviderError,
 )
-from .extension import AppState, GoogleFlow
+from .extension import EXTENSION_KEY, AppState, GoogleFlow
 from .flow import authorization_request_url, code_challenge_s256, parse_token_response
 from .id_token import verify_id_token
 from .origin import check_same_origin
@@ -72,7 +72,7 @@ def make_blueprint(name: str = "google_flow") -> Blueprint:
 
 def _remember_endpoint_prefix(setup_state: Any) -> None:
     """Record the blueprint's full (possibly nested) name for ``url_for``."""
-    state = setup_state.app.extensions.get("google_flow")
+    state = setup_state.app.extensions.get(EXTENSION_KEY)
     if state is not None:
         prefix = getattr(setup_state, "name_prefix", "")
         name = setup_state.name
