@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from flask_google_flow.testing import FakeClock, FakeGoogle
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -48,3 +50,38 @@ def redis_server(tmp_path: Path) -> Iterator[Any]:
         yield server.start()
     finally:
         server.stop()
+
+
+# -- an app wired to an in-process fake Google ------------------------------------
+# Each test folder defines its own ``make_app``; ``app`` and ``client`` use the
+# one next to the test that asks.
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The clock of the fake Google and of the app under test; tests move it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_options() -> dict[str, Any]:
+    """Extra ``FakeGoogle`` options; a test folder or test may override it."""
+    return {}
+
+
+@pytest.fixture
+def fake(clock: FakeClock, fake_options: dict[str, Any]) -> Iterator[FakeGoogle]:
+    """A fake Google answering Google's URLs in-process for the test's duration."""
+    google = FakeGoogle(clock=clock, **fake_options)
+    with google.intercept():
+        yield google
+
+
+@pytest.fixture
+def app(make_app: Any) -> Any:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

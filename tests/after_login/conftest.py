@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,24 +16,6 @@ CALLBACK = "http://localhost/oauth2callback"
 DRIVE = "https://www.googleapis.com/auth/drive.readonly"
 CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
 ORIGIN = "http://localhost"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def fake_options() -> dict[str, Any]:
-    """Override with ``@pytest.mark.parametrize("fake_options", [{...}])``."""
-    return {}
-
-
-@pytest.fixture
-def fake(clock: FakeClock, fake_options: dict[str, Any]) -> Iterator[FakeGoogle]:
-    google = FakeGoogle(clock=clock, **fake_options)
-    with google.intercept():
-        yield google
 
 
 @pytest.fixture
@@ -102,16 +84,6 @@ def make_app(fake: FakeGoogle, clock: FakeClock, tmp_path: Any) -> Callable[...,
         return app
 
     return factory
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app()
-
-
-@pytest.fixture
-def client(app: Flask):
-    return app.test_client()
 
 
 def follow_to_google(client, path: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,18 +13,6 @@ from flask_google_flow.testing import FakeClock, FakeGoogle
 
 CALLBACK = "http://localhost/oauth2callback"
 ORIGIN = "http://localhost"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeGoogle]:
-    google = FakeGoogle(clock=clock)
-    with google.intercept():
-        yield google
 
 
 @pytest.fixture
@@ -79,16 +67,6 @@ def make_app(
         return app
 
     return factory
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app()
-
-
-@pytest.fixture
-def client(app: Flask):
-    return app.test_client()
 
 
 def post(client, path: str, **kw):
