@@ -71,9 +71,17 @@ def test_custom_base_url_in_process():
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether a new server could listen on *port* now.
+
+    ``SO_REUSEADDR`` as servers (werkzeug included) set it: connections of the
+    stopped server lingering in TIME_WAIT do not count, a listening socket
+    still open does (Linux refuses the bind then).
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
+            sock.listen(1)
         except OSError:
             return False
     return True
