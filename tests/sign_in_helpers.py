@@ -5,7 +5,48 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from flask import Flask
+
+from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeGoogle
+
+CALLBACK = "http://localhost/oauth2callback"
+"""The test client's redirect URI (``url_for(..., _external=True)`` on ``localhost``)."""
+
+
+def build_app(
+    fake: FakeGoogle,
+    clock: Any,
+    instance_path: Any,
+    *,
+    stored: list | None = None,
+    extension: GoogleFlow | None = None,
+    config: dict | None = None,
+    client_config: Any = None,
+    **options: Any,
+) -> tuple[Flask, GoogleFlow]:
+    """A Flask app signed in against *fake*; each test folder adds its own routes.
+
+    Without *extension*, a new ``GoogleFlow(clock=clock, **options)`` is used
+    and, when *stored* is a list, its ``store`` callback appends
+    ``(credentials, id_info)`` to it (else credentials stay in the session).
+    """
+    app = Flask(__name__, instance_path=str(instance_path))
+    app.config.update(
+        SECRET_KEY="test-secret-key",
+        GOOGLE_CLIENT_CONFIG=client_config or fake.client_config([CALLBACK]),
+    )
+    app.config.update(config or {})
+    if extension is None:
+        extension = GoogleFlow(clock=clock, **options)
+        if stored is not None:
+
+            @extension.store
+            def save(credentials, id_info):
+                stored.append((credentials, dict(id_info)))
+
+    extension.init_app(app)
+    return app, extension
 
 
 def callback_path(url: str) -> str:

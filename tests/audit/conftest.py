@@ -10,8 +10,8 @@ from flask import Flask, jsonify
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
+from tests.sign_in_helpers import build_app
 
-CALLBACK = "http://localhost/oauth2callback"
 ORIGIN = "http://localhost"
 
 
@@ -31,20 +31,16 @@ def make_app(
         client_config: Any = None,
         **options: Any,
     ) -> Flask:
-        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-        app.config.update(
-            SECRET_KEY="audit-secret-key",
-            GOOGLE_CLIENT_CONFIG=client_config or fake.client_config([CALLBACK]),
+        app, extension = build_app(
+            fake,
+            clock,
+            tmp_path / "instance",
+            stored=stored,
+            extension=extension,
+            config=config,
+            client_config=client_config,
+            **options,
         )
-        app.config.update(config or {})
-        if extension is None:
-            extension = GoogleFlow(clock=clock, **options)
-
-            @extension.store
-            def save(credentials, id_info):
-                stored.append((credentials, dict(id_info)))
-
-        extension.init_app(app)
         app.extensions["audit_google_flow"] = extension
 
         @app.route("/")

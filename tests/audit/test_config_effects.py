@@ -11,9 +11,9 @@ from flask import url_for
 from flask_google_flow import GoogleFlow
 from flask_google_flow.exceptions import ClientSecretsError
 from flask_google_flow.testing import FakeClock
-from tests.sign_in_helpers import callback_path, query_of, sign_in, start
+from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
 
-from .conftest import CALLBACK, post
+from .conftest import post
 
 # -- ID token clock skew ---------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from flask import Flask
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeGoogle
-from tests.sign_in_helpers import callback_path, sign_in, start
+from tests.sign_in_helpers import CALLBACK, callback_path, sign_in, start
 
-from .conftest import CALLBACK, post
+from .conftest import post
 
 
 def _clean_error(response, status):

@@ -10,8 +10,7 @@ from flask import Flask, session
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
-
-CALLBACK = "http://localhost/oauth2callback"
+from tests.sign_in_helpers import build_app
 
 
 @pytest.fixture
@@ -25,21 +24,15 @@ def make_app(
     fake: FakeGoogle, clock: FakeClock, tmp_path: Any, stored: list
 ) -> Callable[..., Flask]:
     def factory(*, extension: GoogleFlow | None = None, config: dict | None = None, **options):
-        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-        app.config.update(
-            SECRET_KEY="test-secret-key",
-            GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]),
+        app, _ = build_app(
+            fake,
+            clock,
+            tmp_path / "instance",
+            stored=stored,
+            extension=extension,
+            config=config,
+            **options,
         )
-        app.config.update(config or {})
-
-        if extension is None:
-            extension = GoogleFlow(clock=clock, **options)
-
-            @extension.store
-            def save(credentials, id_info):
-                stored.append((credentials, dict(id_info)))
-
-        extension.init_app(app)
 
         @app.route("/")
         def home():

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sign_in_helpers import callback_path, query_of, sign_in, start
-
-from .conftest import CALLBACK
+from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
 
 OPEN_REDIRECTS = [
     "//evil.example",

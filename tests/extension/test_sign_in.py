@@ -7,9 +7,7 @@ import hashlib
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import DEFAULT_CLIENT_ID
-from tests.sign_in_helpers import callback_path, query_of, sign_in, start
-
-from .conftest import CALLBACK
+from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
 
 
 def test_authorize_redirects_with_every_required_parameter(client, fake):

@@ -10,8 +10,8 @@ from flask import Flask, jsonify, session
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
+from tests.sign_in_helpers import build_app
 
-CALLBACK = "http://localhost/oauth2callback"
 ORIGIN = "http://localhost"
 
 
@@ -20,14 +20,9 @@ def make_app(fake: FakeGoogle, clock: FakeClock, tmp_path: Any) -> Callable[...,
     def factory(
         *, extension: GoogleFlow | None = None, config: dict | None = None, **options: Any
     ) -> Flask:
-        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-        app.config.update(
-            SECRET_KEY="test-secret-key",
-            GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]),
+        app, google_flow = build_app(
+            fake, clock, tmp_path / "instance", extension=extension, config=config, **options
         )
-        app.config.update(config or {})
-        google_flow = extension or GoogleFlow(clock=clock, **options)
-        google_flow.init_app(app)
 
         @app.route("/")
         def home():
