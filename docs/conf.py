@@ -2,7 +2,7 @@
 
 Two things are generated at build time so they cannot drift from the code:
 
-* the configuration reference table, from :data:`flask_google_flow.config.OPTIONS`
+* the configuration reference table, from :data:`flask_google_flow.ext.config.OPTIONS`
   (the ``{google-flow-options}`` marker in ``configuration.md`` is replaced), and
 * the sign-in sequence diagram, an SVG written by :mod:`_diagram` (pure Python).
 """
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # the package, when not installed
 sys.path.insert(0, HERE)  # _diagram and docs.examples helpers
 
 import flask_google_flow  # noqa: E402
-from flask_google_flow.config import OPTIONS  # noqa: E402
+from flask_google_flow.ext.config import OPTIONS  # noqa: E402
 
 project = "flask-google-flow"
 author = "flask-google-flow developers"
@@ -45,7 +45,7 @@ autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
 doctest_global_setup = """
-from flask_google_flow.redirects import safe_next_url
+from flask_google_flow.core.redirects import safe_next_url
 """
 
 OPTIONS_MARKER = "{google-flow-options}"

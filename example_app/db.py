@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from google.oauth2.credentials import Credentials
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.storage import credentials_to_dict
+from flask_google_flow.ext.storage import credentials_to_dict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS credentials (

@@ -63,13 +63,13 @@ def load_environment(app: Flask, environ: Mapping[str, str] | None = None) -> No
 def apply_session_backend(app: Flask) -> None:
     """Use Redis for sessions when ``REDIS_URL`` is set (otherwise the embedded store).
 
-    The client fails fast (:func:`~flask_google_flow.resilience.fail_fast_redis`):
+    The client fails fast (:func:`~flask_google_flow.ext.resilience.fail_fast_redis`):
     while Redis is down a request gets the 503 page in about a second instead
     of holding its worker through redis-py's ten seconds of retries.
     """
     url = app.config.get("REDIS_URL")
     if url and not app.config.get("SESSION_TYPE"):
-        from flask_google_flow.resilience import fail_fast_redis
+        from flask_google_flow.ext.resilience import fail_fast_redis
 
         app.config["SESSION_TYPE"] = "redis"
         app.config["SESSION_REDIS"] = fail_fast_redis(url)

@@ -14,11 +14,11 @@ from ._lazy import lazy_exports
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .current import (
+    from .ext.current import (
         current_google_credentials,
         current_google_user,
     )
-    from .errors import (
+    from .ext.errors import (
         AuthorizationDenied,
         AuthorizationFailed,
         CrossOriginRequest,
@@ -36,28 +36,28 @@ if TYPE_CHECKING:
         StoreFailed,
         UnknownStateError,
     )
-    from .extension import GoogleFlow
+    from .ext.extension import GoogleFlow
 
 _EXPORTS = {
-    "current_google_credentials": ".current",
-    "current_google_user": ".current",
-    "AuthorizationDenied": ".errors",
-    "AuthorizationFailed": ".errors",
-    "CrossOriginRequest": ".errors",
-    "GoogleFlowError": ".errors",
-    "HostedDomainNotAllowed": ".errors",
-    "InsufficientScopesError": ".errors",
-    "InvalidIDTokenError": ".errors",
-    "InvalidRequestError": ".errors",
-    "IssuerMismatchError": ".errors",
-    "ProviderTimeout": ".errors",
-    "ProviderUnavailable": ".errors",
-    "ReauthorizationRequired": ".errors",
-    "SessionUnavailable": ".errors",
-    "SignInExpiredError": ".errors",
-    "StoreFailed": ".errors",
-    "UnknownStateError": ".errors",
-    "GoogleFlow": ".extension",
+    "current_google_credentials": ".ext.current",
+    "current_google_user": ".ext.current",
+    "AuthorizationDenied": ".ext.errors",
+    "AuthorizationFailed": ".ext.errors",
+    "CrossOriginRequest": ".ext.errors",
+    "GoogleFlowError": ".ext.errors",
+    "HostedDomainNotAllowed": ".ext.errors",
+    "InsufficientScopesError": ".ext.errors",
+    "InvalidIDTokenError": ".ext.errors",
+    "InvalidRequestError": ".ext.errors",
+    "IssuerMismatchError": ".ext.errors",
+    "ProviderTimeout": ".ext.errors",
+    "ProviderUnavailable": ".ext.errors",
+    "ReauthorizationRequired": ".ext.errors",
+    "SessionUnavailable": ".ext.errors",
+    "SignInExpiredError": ".ext.errors",
+    "StoreFailed": ".ext.errors",
+    "UnknownStateError": ".ext.errors",
+    "GoogleFlow": ".ext.extension",
 }
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 

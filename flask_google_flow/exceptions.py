@@ -1,9 +1,9 @@
 """Framework-neutral exceptions of the flow layer and the provider client.
 
-These are raised by :mod:`flask_google_flow.flow`, :mod:`flask_google_flow.provider`
-and :mod:`flask_google_flow.id_token`; they know nothing about HTTP responses.
+These are raised by :mod:`flask_google_flow.flow`, :mod:`flask_google_flow.core.provider`
+and :mod:`flask_google_flow.core.id_token`; they know nothing about HTTP responses.
 The Flask layer translates them into the HTTP errors of
-:mod:`flask_google_flow.errors`.
+:mod:`flask_google_flow.ext.errors`.
 
 No message built here ever contains a token, an authorization code, a client
 secret or a PKCE verifier: messages name what went wrong and where, never the

@@ -62,9 +62,10 @@ import requests
 import requests_oauthlib
 from oauthlib.oauth2.rfc6749.tokens import OAuth2Token
 
-from . import _loopback, helpers
-from ._hosts import is_loopback_host
-from .client_secrets import load_client_secrets_file, validate_client_config
+from . import helpers
+from .core import loopback
+from .core.client_secrets import load_client_secrets_file, validate_client_config
+from .core.hosts import is_loopback_host
 from .exceptions import (
     AccessDeniedError,
     AuthorizationError,
@@ -661,7 +662,7 @@ class InstalledAppFlow(Flow):
     _DEFAULT_HEADLESS_INPUT_MESSAGE = "Paste the full address here: "
 
     def _redirect_uri_for(self, host: str, port: int, trailing_slash: bool) -> str:
-        return f"http://{_loopback.format_host(host)}:{port}{'/' if trailing_slash else ''}"
+        return f"http://{loopback.format_host(host)}:{port}{'/' if trailing_slash else ''}"
 
     def run_local_server(
         self,
@@ -717,7 +718,7 @@ class InstalledAppFlow(Flow):
         """
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         listen = bind_addr or host
-        server = _loopback.LoopbackServer.start(
+        server = loopback.LoopbackServer.start(
             listen,
             port,
             success_message,

@@ -15,7 +15,7 @@ from typing import Any
 import google.oauth2.credentials
 import requests_oauthlib
 
-from .client_secrets import load_client_secrets_file, validate_client_config
+from .core.client_secrets import load_client_secrets_file, validate_client_config
 
 __all__ = [
     "credentials_from_session",

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import google.oauth2.credentials
 
-from . import _loopback, flow
+from . import flow
+from .core import loopback
 
 __all__ = [
     "DEFAULT_PORTS_TO_TRY",
@@ -45,7 +46,7 @@ def is_port_open(port: int) -> bool:
         except OSError:
             return False
     if socket.has_ipv6:
-        return not _loopback.is_listener_present(socket.AF_INET6, "::1", port)
+        return not loopback.is_listener_present(socket.AF_INET6, "::1", port)
     return True
 
 

@@ -1,48 +1,12 @@
-"""Blinker signals sent by :class:`~flask_google_flow.GoogleFlow`.
+"""Public path of the blinker signals, :mod:`flask_google_flow.ext.signals`."""
 
-They come from a private :class:`blinker.Namespace`, so connecting to them never
-clashes with another extension's signals. Every signal is sent with the Flask
-app as the sender::
-
-    from flask_google_flow.signals import login_succeeded
-
-    @login_succeeded.connect_via(app)
-    def on_login(app, credentials, id_info, **extra):
-        app.logger.info("signed in: %s", id_info.get("sub"))
-
-Receivers get keyword arguments only; none of them is a secret to log blindly:
-``credentials`` holds tokens, so log claims, not credentials.
-"""
-
-from __future__ import annotations
-
-from blinker import Namespace
-
-_signals = Namespace()
-
-login_succeeded = _signals.signal("login-succeeded")
-"""Sent after the store callback has run. Keyword arguments: ``credentials``
-(:class:`google.oauth2.credentials.Credentials`), ``id_info`` (verified
-claims, ``{}`` when ``openid`` was not requested), ``granted_scopes`` and
-``requested_scopes`` (lists of scope strings)."""
-
-login_failed = _signals.signal("login-failed")
-"""Sent when a sign-in fails. Keyword argument: ``error`` (the
-:class:`~flask_google_flow.errors.GoogleFlowError` about to be raised)."""
-
-credentials_refreshed = _signals.signal("credentials-refreshed")
-"""Sent after expired credentials were refreshed and handed back to the store.
-Keyword arguments: ``credentials``, ``sub``."""
-
-credentials_revoked = _signals.signal("credentials-revoked")
-"""Sent after ``POST /revoke``. Keyword arguments: ``sub``, ``revoked``
-(``True`` when the provider confirmed the revocation) and ``outcome``
-(``"revoked"``, ``"invalid"`` when the provider answered that the token was
-already invalid, ``"failed"`` when it could not be reached or the app's
-``load`` callback raised, ``"none"`` when there was nothing to revoke)."""
-
-logged_out = _signals.signal("logged-out")
-"""Sent after ``POST /logout``. Keyword argument: ``sub``."""
+from .ext.signals import (
+    credentials_refreshed,
+    credentials_revoked,
+    logged_out,
+    login_failed,
+    login_succeeded,
+)
 
 __all__ = [
     "credentials_refreshed",

@@ -1,7 +1,7 @@
 from flask import Flask
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.signals import credentials_refreshed
+from flask_google_flow.ext.signals import credentials_refreshed
 
 USERINFO = "https://openidconnect.googleapis.com/v1/userinfo"
 

@@ -1,8 +1,8 @@
 from flask import Flask, url_for
 
 from flask_google_flow import GoogleFlow, InsufficientScopesError
-from flask_google_flow.scopes import missing_scopes
-from flask_google_flow.signals import login_succeeded
+from flask_google_flow.core.scopes import missing_scopes
+from flask_google_flow.ext.signals import login_succeeded
 
 DRIVE = "https://www.googleapis.com/auth/drive.readonly"
 

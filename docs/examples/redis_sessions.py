@@ -3,7 +3,7 @@ import os
 from flask import Flask
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.resilience import fail_fast_redis
+from flask_google_flow.ext.resilience import fail_fast_redis
 
 
 def create_app():

@@ -1,7 +1,7 @@
 from flask import Flask, render_template_string, request
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.signals import credentials_revoked, logged_out
+from flask_google_flow.ext.signals import credentials_revoked, logged_out
 
 PAGE = """
 {% if google_flow.user %}

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ._model import (
         Account,
         Client,
+        OAuthError,
     )
     from .fake_google import (
         DEFAULT_ACCOUNT_EMAIL,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
         DEFAULT_CLIENT_SECRET,
         DEFAULT_REDIRECT_URI,
         FakeGoogle,
-        OAuthError,
         s256_challenge,
     )
 
@@ -76,7 +76,7 @@ _EXPORTS = {
     "DEFAULT_CLIENT_SECRET": ".fake_google",
     "DEFAULT_REDIRECT_URI": ".fake_google",
     "FakeGoogle": ".fake_google",
-    "OAuthError": ".fake_google",
+    "OAuthError": "._model",
     "s256_challenge": ".fake_google",
 }
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

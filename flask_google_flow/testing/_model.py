@@ -168,3 +168,18 @@ class AccessToken:
     expires_at: float
     refresh_token: str | None = None
     revoked: bool = False
+
+
+class OAuthError(Exception):
+    """A token, userinfo or revoke request refused with an RFC 6749 §5.2 error.
+
+    :ivar error: the error code (``invalid_grant``, ``invalid_client``, ...).
+    :ivar description: the ``error_description``.
+    :ivar status: the HTTP status (400 or 401).
+    """
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        self.error = error
+        self.description = description
+        self.status = status
+        super().__init__(f"{error}: {description}")

@@ -23,8 +23,7 @@ from ._endpoints import (
     USERINFO_PATHS,
 )
 from ._failures import SimulatedTimeout
-from ._model import canonical_scopes
-from .fake_google import OAuthError
+from ._model import OAuthError, canonical_scopes
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -42,6 +42,7 @@ from ._model import (
     Account,
     AuthorizationCode,
     Client,
+    OAuthError,
     RefreshToken,
     canonical_scopes,
     reported_scope,
@@ -62,21 +63,6 @@ _CLAIMS_SUPPORTED = (
     *("aud", "azp", "at_hash", "email", "email_verified", "exp", "family_name"),
     *("given_name", "hd", "iat", "iss", "name", "nonce", "picture", "sub"),
 )
-
-
-class OAuthError(Exception):
-    """A token, userinfo or revoke request refused with an RFC 6749 §5.2 error.
-
-    :ivar error: the error code (``invalid_grant``, ``invalid_client``, ...).
-    :ivar description: the ``error_description``.
-    :ivar status: the HTTP status (400 or 401).
-    """
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        self.error = error
-        self.description = description
-        self.status = status
-        super().__init__(f"{error}: {description}")
 
 
 def _random_token(prefix: str, nbytes: int = 32) -> str:

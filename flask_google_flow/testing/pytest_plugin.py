@@ -324,9 +324,9 @@ class GoogleLogin:
         with app.test_request_context():
             from flask import url_for
 
-            from ..extension import GoogleFlow
+            from ..ext.state import app_state
 
-            full = GoogleFlow.state(app).endpoint(endpoint)
+            full = app_state(app).endpoint(endpoint)
             path = url_for(full)
             external = url_for(full, _external=True)
         origin = "/".join(external.split("/", 3)[:3])
@@ -337,16 +337,16 @@ class GoogleLogin:
         """The path of one of the app's GoogleFlow routes (``authorize``, ``logout``...)."""
         from flask import url_for
 
-        from ..extension import GoogleFlow
+        from ..ext.state import app_state
 
         with app.test_request_context():
-            return url_for(GoogleFlow.state(app).endpoint(name), **values)
+            return url_for(app_state(app).endpoint(name), **values)
 
     @staticmethod
     def _configured_scopes(app: Flask) -> tuple[str, ...]:
-        from ..extension import GoogleFlow
+        from ..ext.state import app_state
 
-        return GoogleFlow.state(app).settings.scopes
+        return app_state(app).settings.scopes
 
     def _answer(self, decide: Any) -> str:
         from ._authorization import AuthorizationRequestError

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from flask_google_flow import GoogleFlow, signals
-from flask_google_flow.resilience import fail_fast_redis
+from flask_google_flow.ext.resilience import fail_fast_redis
 from tests.sign_in_helpers import callback_path, sign_in, start
 
 from .conftest import post

@@ -19,14 +19,14 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt
 from google.auth import jwt as google_jwt
 
+from flask_google_flow.core.id_token import CertsCache, parse_cache_lifetime, verify_id_token
+from flask_google_flow.core.provider import GOOGLE
 from flask_google_flow.exceptions import (
     HostedDomainError,
     IDTokenError,
     MalformedResponseError,
     ProviderUnavailableError,
 )
-from flask_google_flow.id_token import CertsCache, parse_cache_lifetime, verify_id_token
-from flask_google_flow.provider import GOOGLE
 
 CLIENT_ID = "client-123.apps.googleusercontent.com"
 NONCE = "n-0S6_WzA2Mj"

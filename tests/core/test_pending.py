@@ -18,8 +18,8 @@ from flask import Flask, session
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from flask_google_flow.errors import SessionUnavailable, UnknownStateError
-from flask_google_flow.pending import (
+from flask_google_flow.ext.errors import SessionUnavailable, UnknownStateError
+from flask_google_flow.ext.pending import (
     BINDING_SESSION_KEY,
     PENDING_SESSION_KEY,
     CacheLibPendingFlowStore,
@@ -654,7 +654,7 @@ def test_filesystem_store_falls_back_to_cache_set_when_the_layout_differs(tmp_pa
     """A cachelib whose file layout changed must not make records unreadable."""
     from cachelib import FileSystemCache
 
-    from flask_google_flow.pending import CacheLibPendingFlowStore
+    from flask_google_flow.ext.pending import CacheLibPendingFlowStore
 
     cache = FileSystemCache(str(tmp_path))
     assert CacheLibPendingFlowStore(cache)._writes_files_directly is True
@@ -682,7 +682,7 @@ def test_filesystem_claims_stay_single_use_when_the_probe_fails(tmp_path, monkey
 
     from cachelib import FileSystemCache
 
-    from flask_google_flow.pending import CacheLibPendingFlowStore
+    from flask_google_flow.ext.pending import CacheLibPendingFlowStore
 
     monkeypatch.setattr(CacheLibPendingFlowStore, "_direct_writes_round_trip", lambda self: False)
     store = CacheLibPendingFlowStore(FileSystemCache(str(tmp_path)))

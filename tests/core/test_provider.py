@@ -11,20 +11,20 @@ import pytest
 import requests
 import responses
 
-from flask_google_flow.exceptions import (
-    InsecureTransportError,
-    MalformedResponseError,
-    ProviderTimeoutError,
-    ProviderUnavailableError,
-)
-from flask_google_flow.id_token import CertsCache
-from flask_google_flow.provider import (
+from flask_google_flow.core.id_token import CertsCache
+from flask_google_flow.core.provider import (
     GOOGLE,
     ClientSecretBasic,
     ProviderClient,
     ProviderMetadata,
     check_endpoint_url,
     is_loopback_host,
+)
+from flask_google_flow.exceptions import (
+    InsecureTransportError,
+    MalformedResponseError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
 )
 
 DISCOVERY = "https://idp.example/.well-known/openid-configuration"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from flask_google_flow.provider import EnvironmentCache, ProviderClient
+from flask_google_flow.core.provider import EnvironmentCache, ProviderClient
 
 URL = "https://oauth2.googleapis.com/token"
 

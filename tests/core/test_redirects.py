@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_google_flow.redirects import MAX_NEXT_URL_LENGTH, safe_next_url
+from flask_google_flow.core.redirects import MAX_NEXT_URL_LENGTH, safe_next_url
 
 GOOD = [
     "/",

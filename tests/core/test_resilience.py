@@ -9,7 +9,7 @@ from flask import Flask, session
 from flask_session import Session
 from flask_session.redis import RedisSessionInterface
 
-from flask_google_flow.resilience import (
+from flask_google_flow.ext.resilience import (
     UnavailableSession,
     fail_fast_redis,
     guard_session_backend,
@@ -90,7 +90,7 @@ def test_guard_keeps_the_class_and_is_idempotent(app: Flask) -> None:
 
 
 def test_unavailable_session_raises_on_use() -> None:
-    from flask_google_flow.errors import SessionUnavailable
+    from flask_google_flow.ext.errors import SessionUnavailable
 
     with pytest.raises(SessionUnavailable):
         UnavailableSession().get("x")
@@ -100,7 +100,7 @@ def test_guarding_again_adds_extra_errors(tmp_path):
     """An app adding its backend's errors after init_app has guarded the interface."""
     from flask import Flask
 
-    from flask_google_flow.resilience import guard_session_backend
+    from flask_google_flow.ext.resilience import guard_session_backend
 
     class BackendDown(Exception):
         pass

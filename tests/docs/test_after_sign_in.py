@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.signals import credentials_refreshed
+from flask_google_flow.ext.signals import credentials_refreshed
 from flask_google_flow.testing import FakeClock, FakeGoogle
 
 from .conftest import CALLBACK, load_example, sign_in
@@ -154,7 +154,7 @@ ORIGIN = {"Origin": "http://localhost"}
 
 
 def test_sign_out_form_logs_out_and_signals(fake, tmp_path):
-    from flask_google_flow.signals import logged_out
+    from flask_google_flow.ext.signals import logged_out
 
     app = load_example("sign_out").create_app(_config(fake, tmp_path))
     client = app.test_client()
@@ -187,7 +187,7 @@ def test_sign_out_requires_the_same_origin(fake, tmp_path):
     [(None, "revoked"), ("server_error", "failed"), ("timeout", "failed")],
 )
 def test_disconnect_form_revokes_and_reports_the_outcome(fake, tmp_path, script, outcome):
-    from flask_google_flow.signals import credentials_revoked
+    from flask_google_flow.ext.signals import credentials_revoked
 
     app = load_example("sign_out").create_app(_config(fake, tmp_path))
     client = app.test_client()
@@ -238,7 +238,7 @@ def test_extra_backend_errors_are_guarded_when_given_before_init_app(fake, tmp_p
     from cachelib import FileSystemCache
     from flask_session import Session
 
-    from flask_google_flow.resilience import guard_session_backend
+    from flask_google_flow.ext.resilience import guard_session_backend
 
     class BackendDown(Exception):
         pass

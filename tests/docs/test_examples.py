@@ -99,7 +99,7 @@ def test_redis_example_installs_the_redis_session_and_pending_store(fake, monkey
     from flask_session.redis import RedisSessionInterface
 
     from flask_google_flow import GoogleFlow
-    from flask_google_flow.pending import RedisPendingFlowStore
+    from flask_google_flow.ext.pending import RedisPendingFlowStore
 
     monkeypatch.setenv("SECRET_KEY", "test")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # never contacted here

@@ -149,7 +149,7 @@ def test_the_cli_command_of_the_installed_apps_guide_parses():
 
 
 def test_migration_client_config_is_accepted(tmp_path):
-    from flask_google_flow.client_secrets import validate_client_config
+    from flask_google_flow.core.client_secrets import validate_client_config
 
     config = {
         "web": {

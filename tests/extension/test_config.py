@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from flask_google_flow.config import (
+from flask_google_flow.ext.config import (
     OPTIONS,
     OPTIONS_BY_NAME,
     Settings,

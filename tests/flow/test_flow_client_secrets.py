@@ -7,7 +7,7 @@ import json
 import pytest
 from flow_support import CLIENT_SECRET, dump, make_config
 
-from flask_google_flow import client_secrets
+from flask_google_flow.core import client_secrets
 from flask_google_flow.exceptions import ClientSecretsError, FlowError
 from flask_google_flow.flow import Flow, InstalledAppFlow
 from flask_google_flow.helpers import session_from_client_secrets_file

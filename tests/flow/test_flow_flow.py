@@ -242,7 +242,7 @@ def test_source_has_no_http_to_https_rewrite():
     import flask_google_flow
 
     root = os.path.dirname(flask_google_flow.__file__)
-    for name in ("flow.py", "_loopback.py", "helpers.py", "interactive.py", "cli.py"):
+    for name in ("flow.py", "core/loopback.py", "helpers.py", "interactive.py", "cli.py"):
         with open(os.path.join(root, name), encoding="utf-8") as handle:
             source = handle.read()
         assert 'replace("http"' not in source

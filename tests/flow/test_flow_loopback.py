@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flow_support import SCOPES, TOKEN_URI, http_get, make_config, token_body
 
-from flask_google_flow import _loopback, exceptions
+from flask_google_flow import exceptions
+from flask_google_flow.core import loopback as _loopback
 from flask_google_flow.flow import InstalledAppFlow, WSGITimeoutError
 from tests.conftest import require
 

@@ -20,7 +20,7 @@ from flask import Flask, session
 from werkzeug.serving import make_server
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.resilience import fail_fast_redis, guard_session_backend
+from flask_google_flow.ext.resilience import fail_fast_redis, guard_session_backend
 from flask_google_flow.testing import FakeGoogle
 
 from .harness import login_once

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_google_flow import GoogleFlow
-from flask_google_flow.config import resolve_settings
-from flask_google_flow.pending import PendingFlow
+from flask_google_flow.ext.config import resolve_settings
+from flask_google_flow.ext.pending import PendingFlow
 from flask_google_flow.testing import DEFAULT_CLIENT_SECRET
 
 

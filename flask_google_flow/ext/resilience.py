@@ -7,7 +7,7 @@ changes that for one app:
 
 * **open fails** → the request gets an :class:`UnavailableSession`: the first
   read or write of ``session`` raises
-  :class:`~flask_google_flow.errors.SessionUnavailable` (503) inside the view,
+  :class:`~flask_google_flow.ext.errors.SessionUnavailable` (503) inside the view,
   where the app's error handlers see it; pages that never touch the session
   keep working;
 * **save fails** → the response that was about to go out (perhaps a redirect
@@ -62,7 +62,7 @@ def _unavailable() -> SessionUnavailable:
 class UnavailableSession(NullSession):
     """The session of a request whose session backend could not be read.
 
-    Any use of it raises :class:`~flask_google_flow.errors.SessionUnavailable`
+    Any use of it raises :class:`~flask_google_flow.ext.errors.SessionUnavailable`
     (503). It is never saved.
     """
 

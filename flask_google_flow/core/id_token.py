@@ -49,7 +49,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .exceptions import HostedDomainError, IDTokenError, MalformedResponseError
+from ..exceptions import HostedDomainError, IDTokenError, MalformedResponseError
 
 __all__ = ["CertsCache", "parse_cache_lifetime", "verify_id_token"]
 
@@ -183,7 +183,7 @@ def _parse_keys(document: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
 class CertsCache:
     """The provider's signing keys, cached per the HTTP cache headers; thread-safe.
 
-    One instance per app (see :attr:`flask_google_flow.provider.ProviderClient.certs`).
+    One instance per app (see :attr:`flask_google_flow.core.provider.ProviderClient.certs`).
     Accepts a JWKS document (``{"keys": [{"kty": "RSA", "kid": ..., "n": ...,
     "e": ...}]}``) and Google's v1 map ``{kid: "-----BEGIN CERTIFICATE-----..."}``.
 

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .exceptions import ClientSecretsError
+from ..exceptions import ClientSecretsError
 
 __all__ = ["CLIENT_TYPES", "REQUIRED_KEYS", "load_client_secrets_file", "validate_client_config"]
 

@@ -9,7 +9,7 @@
   then asks Google with ``include_granted_scopes=true`` and the user comes back
   here after consenting.
 * The user was just asked for those scopes (for this very URL) and did not
-  grant them → :class:`~flask_google_flow.errors.InsufficientScopesError`
+  grant them → :class:`~flask_google_flow.ext.errors.InsufficientScopesError`
   (403), not another redirect. The callback remembers what was declined in
   the session; the 403 consumes that note, so visiting the page again (a
   fresh, explicit click) asks again.
@@ -28,11 +28,12 @@ from typing import Any
 
 from flask import redirect, session, url_for
 
+from ..core.scopes import canonical_scope, missing_scopes
 from . import errors
 from .current import current_credentials, granted_scopes
 from .errors import no_store
 from .refresh import current_path, sign_in_url
-from .scopes import canonical_scope, missing_scopes
+from .state import app_state
 
 __all__ = ["SESSION_DECLINED_KEY", "check_access", "remember_declined"]
 
@@ -67,9 +68,7 @@ def check_access(needed: tuple[str, ...]) -> Any:
 
     :raises InsufficientScopesError: the user just declined a needed scope.
     """
-    from .extension import GoogleFlow
-
-    state = GoogleFlow.state()
+    state = app_state()
     here = current_path()
     if current_credentials() is None:
         # Ask for the view's scopes in the same consent as the sign-in.

@@ -8,7 +8,7 @@ credentials to the store and redirects to ``next``.
 
 ``/revoke`` revokes the grant at the provider and forgets everything local;
 ``/logout`` only forgets this browser's session. Both are POST-only and
-same-origin (:mod:`flask_google_flow.origin`).
+same-origin (:mod:`flask_google_flow.ext.origin`).
 
 This is the one place where flow-layer exceptions become HTTP errors.
 """
@@ -26,21 +26,21 @@ from flask import Blueprint, Flask, Response, current_app, redirect, request, se
 from flask.sessions import SessionMixin
 from werkzeug.datastructures import MultiDict
 
-from . import errors, signals
-from .current import forget_current
-from .decorators import remember_declined
-from .exceptions import (
+from ..core.id_token import verify_id_token
+from ..core.provider import check_endpoint_url
+from ..core.redirects import safe_next_url
+from ..exceptions import (
     HostedDomainError,
     IDTokenError,
     ProviderError,
 )
-from .extension import EXTENSION_KEY, AppState, GoogleFlow
-from .flow import authorization_request_url, code_challenge_s256, parse_token_response
-from .id_token import verify_id_token
+from ..flow import authorization_request_url, code_challenge_s256, parse_token_response
+from . import errors, signals
+from .current import forget_current
+from .decorators import remember_declined
 from .origin import check_same_origin
 from .pending import PendingFlow
-from .provider import check_endpoint_url
-from .redirects import safe_next_url
+from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
 
 logger = logging.getLogger("flask_google_flow")
@@ -215,7 +215,7 @@ def authorize() -> Response:
     if request.method == "HEAD":
         return errors.no_store(Response(status=200))
     app = current_app._get_current_object()
-    state = GoogleFlow.state(app)
+    state = app_state(app)
     settings = state.settings
     args = request.args
     next_url = safe_next_url(_param(args, "next", charset=None), default=settings.default_next)
@@ -262,13 +262,13 @@ def authorize() -> Response:
 def oauth2callback() -> Response:
     """Finish a sign-in: verify, exchange, verify the ID token, store, redirect.
 
-    Every failure raises a :class:`~flask_google_flow.errors.GoogleFlowError`
-    and sends :data:`~flask_google_flow.signals.login_failed`.
+    Every failure raises a :class:`~flask_google_flow.ext.errors.GoogleFlowError`
+    and sends :data:`~flask_google_flow.ext.signals.login_failed`.
     """
     if request.method == "HEAD":
         return errors.no_store(Response(status=200))
     app = current_app._get_current_object()
-    state = GoogleFlow.state(app)
+    state = app_state(app)
     try:
         return _finish_sign_in(state, app, session._get_current_object())
     except errors.GoogleFlowError as error:
@@ -436,10 +436,10 @@ def revoke() -> Response:
     with ``GOOGLE_FLOW_REVOKE_STATUS_PARAM`` (default ``google_flow_revoke``)
     set to ``revoked``, ``invalid``, ``failed`` (the provider, or the app's
     ``load`` callback, failed: the grant may still be live) or ``none``, and
-    :data:`~flask_google_flow.signals.credentials_revoked` is sent.
+    :data:`~flask_google_flow.ext.signals.credentials_revoked` is sent.
     """
     check_same_origin()
-    state = GoogleFlow.state()
+    state = app_state()
     next_url = _next_after_post(state)
     record = session.get(SESSION_USER_KEY)
     sub = record.get("sub") if isinstance(record, dict) else None
@@ -486,10 +486,10 @@ def logout() -> Response:
     Credentials in app-managed storage stay (the ``delete`` callback is not
     called); credentials kept in the session go with it. Redirects to the
     validated ``next`` (form field or query) and sends
-    :data:`~flask_google_flow.signals.logged_out`.
+    :data:`~flask_google_flow.ext.signals.logged_out`.
     """
     check_same_origin()
-    state = GoogleFlow.state()
+    state = app_state()
     next_url = _next_after_post(state)
     record = session.get(SESSION_USER_KEY)
     sub = record.get("sub") if isinstance(record, dict) else None

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 
-from .client_secrets import load_client_secrets_file, validate_client_config
+from ..core.client_secrets import load_client_secrets_file, validate_client_config
+from ..core.provider import GOOGLE, ClientSecretBasic, ProviderClient
+from . import current, decorators, refresh, views
 from .config import Settings, check_option_names, resolve_settings
-from .errors import http_error_for
-from .exceptions import ProviderError
-from .helpers import expiry_from_timestamp
 from .pending import PendingFlows, store_for_session_interface
-from .provider import GOOGLE, ClientSecretBasic, ProviderClient, ProviderMetadata
-from .refresh import RefreshCoordinator
 from .resilience import guard_session_backend
+from .state import EXTENSION_KEY, AppState, RegisteredRedirectURI, app_state
 from .storage import (
     CallbackCredentialStore,
     CredentialStore,
@@ -35,7 +31,6 @@ from .storage import (
     LoadCallback,
     SessionCredentialStore,
     StoreCallback,
-    credentials_from_dict,
 )
 
 if TYPE_CHECKING:
@@ -43,120 +38,9 @@ if TYPE_CHECKING:
 
     from .refresh import GoogleAuthorizedSession
 
-EXTENSION_KEY = "google_flow"
-"""Key of the per-app state in ``app.extensions``."""
-
 logger = logging.getLogger("flask_google_flow")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class RegisteredRedirectURI(NamedTuple):
-    """One ``redirect_uris`` entry of the client secrets, parsed once."""
-
-    uri: str
-    scheme: str
-    netloc: str
-
-
-@dataclass
-class AppState:
-    """Everything :class:`GoogleFlow` keeps for one app (``app.extensions["google_flow"]``).
-
-    Shared by all requests of the app; it holds no per-request data.
-    """
-
-    extension: GoogleFlow
-    settings: Settings
-    client_type: str
-    client: Mapping[str, Any] = field(repr=False)  # holds the client secret
-    provider: ProviderClient
-    pending: PendingFlows
-    clock: Callable[[], float]
-    refresher: RefreshCoordinator
-    client_auth: ClientSecretBasic
-    endpoint_prefix: str = ""
-    redirect_uris_by_path: dict[str, tuple[RegisteredRedirectURI, ...]] = field(
-        default_factory=dict
-    )
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The credential store and the callbacks it was built for (see ``credential_store``).
-    _store: tuple[tuple[Any, ...], CredentialStore] | None = None
-
-    @property
-    def client_id(self) -> str:
-        """The OAuth client id."""
-        return self.client["client_id"]
-
-    @property
-    def metadata(self) -> ProviderMetadata:
-        """The provider's endpoints (discovered once, then cached).
-
-        :raises ProviderUnavailable: (502) the discovery document could not be
-            fetched or is malformed — tried again on the next request.
-        :raises ProviderTimeout: (504) fetching it timed out.
-        """
-        try:
-            return self.provider.metadata
-        except ProviderError as exc:
-            raise http_error_for(exc) from None
-
-    def endpoint(self, name: str) -> str:
-        """The full ``url_for`` name of one of the blueprint's views."""
-        return f"{self.endpoint_prefix}.{name}"
-
-    def credential_store(self) -> CredentialStore:
-        """The store for this app: the app's callbacks, or the session default.
-
-        Stores hold no per-request state, so one is built per app and reused
-        until the extension's callbacks change (they may be registered after
-        ``init_app``).
-        """
-        callbacks = self.extension._callbacks()
-        cached = self._store
-        if cached is None or cached[0] != callbacks:
-            cached = (callbacks, self.extension._credential_store(self))
-            self._store = cached
-        return cached[1]
-
-    def new_credentials(
-        self, token: Mapping[str, Any], scopes: list[str], refresh_token: str | None
-    ) -> Credentials:
-        """Credentials for a token response of the code exchange, built once.
-
-        :param token: the parsed token response
-            (:func:`~flask_google_flow.flow.parse_token_response`).
-        :param scopes: the scopes requested; the granted ones are the
-            response's ``scope``.
-        :param refresh_token: the response's refresh token, or one carried
-            over from the stored credentials.
-        """
-        from google.oauth2.credentials import Credentials
-
-        # The lifetime counted on the app's clock, as refreshes count it
-        # (``refresh._rebase_expiry``), so both agree when tests move the clock.
-        expires_in = token.get("expires_in")
-        expiry = None if expires_in is None else expiry_from_timestamp(self.clock() + expires_in)
-        return Credentials(
-            token["access_token"],
-            refresh_token=refresh_token,
-            id_token=token.get("id_token"),
-            token_uri=self.metadata.token_endpoint,
-            client_id=self.client_id,
-            client_secret=self.client.get("client_secret"),
-            scopes=scopes,
-            granted_scopes=token.get("scope"),
-            expiry=expiry,
-        )
-
-    def rebuild_credentials(self, data: Mapping[str, Any]):  # -> Credentials
-        """Credentials from stored plain data, with this app's client id and secret."""
-        return credentials_from_dict(
-            data,
-            client_id=self.client_id,
-            client_secret=self.client.get("client_secret"),
-            token_uri=self.metadata.token_endpoint,
-        )
 
 
 class GoogleFlow:
@@ -189,7 +73,7 @@ class GoogleFlow:
     :param load: the ``load`` callback (see :meth:`load`).
     :param delete: the ``delete`` callback (see :meth:`delete`).
     :param clock: a ``time.time``-like function; tests inject one to move time.
-    :param more_options: any other option of :mod:`flask_google_flow.config`
+    :param more_options: any other option of :mod:`flask_google_flow.ext.config`
         by its lower-case name (``hosted_domain=...``, ``pending_ttl=...``).
         Constructor arguments win over ``app.config``.
     """
@@ -238,7 +122,7 @@ class GoogleFlow:
         ``credentials.granted_scopes`` those the user actually granted. Key what you keep by
         ``id_info["sub"]``. It may return a response to send instead of the
         redirect to ``next``. If it raises, nothing is kept, the user is not
-        signed in, and :class:`~flask_google_flow.errors.StoreFailed` is raised.
+        signed in, and :class:`~flask_google_flow.ext.errors.StoreFailed` is raised.
         """
         self._store_callback = callback
         return callback
@@ -278,51 +162,44 @@ class GoogleFlow:
         Loaded from the store (``load(sub)``, or the session) once per request.
         They may be expired: use :meth:`authorized_session` to call Google APIs.
         """
-        from .current import current_credentials
 
-        return current_credentials()
+        return current.current_credentials()
 
     @property
     def user(self) -> dict[str, Any] | None:
         """The signed-in user's verified ID-token claims (``sub``, ``email``...), or ``None``."""
-        from .current import current_user_claims
 
-        return current_user_claims()
+        return current.current_user_claims()
 
     @property
     def is_authorized(self) -> bool:
         """Whether a user is signed in *and* has stored credentials."""
-        from .current import current_credentials
 
-        return current_credentials() is not None
+        return current.current_credentials() is not None
 
     @property
     def granted_scopes(self) -> tuple[str, ...]:
         """Scopes the user granted (Google reports ``email``/``profile`` as URLs)."""
-        from .current import granted_scopes
 
-        return granted_scopes()
+        return current.granted_scopes()
 
     @property
     def requested_scopes(self) -> tuple[str, ...]:
         """Scopes requested at the user's latest consent (partial consent: compare)."""
-        from .current import requested_scopes
 
-        return requested_scopes()
+        return current.requested_scopes()
 
     def authorized_session(self) -> GoogleAuthorizedSession:
         """A :class:`requests.Session` (google-auth ``AuthorizedSession``) for the user.
 
         Uses the provider's connection pool and ``GOOGLE_FLOW_API_TIMEOUT``;
         refreshes an expired token itself and hands the new token to the store
-        before the call returns. See :mod:`flask_google_flow.refresh`.
+        before the call returns. See :mod:`flask_google_flow.ext.refresh`.
 
         :raises ReauthorizationRequired: no credentials, or the grant was
             revoked (the response is a ``302`` through ``/authorize``).
         """
-        from .refresh import authorized_session
-
-        return authorized_session()
+        return refresh.authorized_session()
 
     def required(self, scopes: Any = None) -> Any:
         """View decorator: the user must be signed in and have granted *scopes*.
@@ -338,16 +215,14 @@ class GoogleFlow:
         Without credentials the browser goes through ``/authorize`` and comes
         back; with some scopes missing it is asked for only those
         (incremental authorization); if the user declines them the view
-        raises :class:`~flask_google_flow.errors.InsufficientScopesError`
+        raises :class:`~flask_google_flow.ext.errors.InsufficientScopesError`
         (403). *scopes* named here are allowed for ``/authorize?scope=``
         automatically. ``@google_flow.required`` without parentheses works too.
-        See :mod:`flask_google_flow.decorators`.
+        See :mod:`flask_google_flow.ext.decorators`.
         """
-        from .decorators import required
-
         if callable(scopes):
-            return required(self._required_scopes.update, None)(scopes)
-        return required(self._required_scopes.update, scopes)
+            return decorators.required(self._required_scopes.update, None)(scopes)
+        return decorators.required(self._required_scopes.update, scopes)
 
     @property
     def required_scopes(self) -> frozenset[str]:
@@ -413,7 +288,7 @@ class GoogleFlow:
             provider=provider,
             pending=pending,
             clock=self._clock,
-            refresher=RefreshCoordinator(self._clock),
+            refresher=refresh.RefreshCoordinator(self._clock),
             client_auth=ClientSecretBasic(client["client_id"], client.get("client_secret")),
             endpoint_prefix=settings.blueprint_name,
             redirect_uris_by_path=_redirect_uris_by_path(client),
@@ -431,9 +306,7 @@ class GoogleFlow:
         inside your own blueprint; the endpoint names then carry your
         blueprint's name as a prefix (``"account.google_flow.authorize"``).
         """
-        from .views import make_blueprint
-
-        return make_blueprint(name)
+        return views.make_blueprint(name)
 
     @staticmethod
     def _load_client(app: Flask, settings: Settings) -> tuple[str, Mapping[str, Any]]:
@@ -457,14 +330,8 @@ class GoogleFlow:
 
     @staticmethod
     def state(app: Flask | None = None) -> AppState:
-        """The :class:`AppState` of *app* (default: the current app)."""
-        target = app if app is not None else current_app
-        try:
-            return target.extensions[EXTENSION_KEY]
-        except KeyError:
-            raise RuntimeError(
-                "GoogleFlow is not initialised on this app; call google_flow.init_app(app)."
-            ) from None
+        """The :class:`~flask_google_flow.ext.state.AppState` of *app* (default: current app)."""
+        return app_state(app)
 
 
 def _redirect_uris_by_path(

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .exceptions import LocalServerError, LocalServerTimeoutError
+from ..exceptions import LocalServerError, LocalServerTimeoutError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ google-auth :class:`~google.auth.transport.requests.AuthorizedSession` that
   once after a ``401`` — and every refresh goes through :func:`refresh_credentials`;
 * hands every refreshed token (and a rotated refresh token) to the credential
   store *before* the call returns to the app, and sends
-  :data:`~flask_google_flow.signals.credentials_refreshed`.
+  :data:`~flask_google_flow.ext.signals.credentials_refreshed`.
 
 Concurrency. Within one process, refreshes of one user are serialised by a
 per-user lock, and the outcome of a refresh is remembered (keyed by a hash of
@@ -29,11 +29,11 @@ rotated token, or keep one worker per user (sticky sessions).
 
 Failure. ``invalid_grant`` (revoked or expired refresh token) or credentials
 that cannot be refreshed (no refresh token) clear the stored credentials and
-raise :class:`~flask_google_flow.errors.ReauthorizationRequired`, whose
+raise :class:`~flask_google_flow.ext.errors.ReauthorizationRequired`, whose
 response is a ``302`` to ``/authorize?next=<this page>&prompt=consent``. A
 provider that fails or times out raises
-:class:`~flask_google_flow.errors.ProviderUnavailable` (502) or
-:class:`~flask_google_flow.errors.ProviderTimeout` (504).
+:class:`~flask_google_flow.ext.errors.ProviderUnavailable` (502) or
+:class:`~flask_google_flow.ext.errors.ProviderTimeout` (504).
 
 Use the session inside the request that created it: the refreshed token is
 written to that request's session and store.
@@ -59,6 +59,7 @@ from google.oauth2.credentials import Credentials
 
 from . import errors, signals
 from .current import current_credentials, forget_current, signed_in_record
+from .state import app_state
 from .storage import (
     SESSION_USER_KEY,
     CallbackCredentialStore,
@@ -235,9 +236,7 @@ class UserContext:
     @classmethod
     def current(cls) -> UserContext:
         """The context of the signed-in user of the current request."""
-        from .extension import GoogleFlow
-
-        state = GoogleFlow.state()
+        state = app_state()
         record = signed_in_record() or {}
         claims = dict(record.get("claims") or {})
         return cls(
@@ -445,11 +444,9 @@ def authorized_session() -> GoogleAuthorizedSession:
     :raises ReauthorizationRequired: nobody with credentials is signed in
         (the response is a ``302`` through ``/authorize`` back to this page).
     """
-    from .extension import GoogleFlow
-
     credentials = current_credentials()
     if credentials is None:
-        raise errors.ReauthorizationRequired(sign_in_url(GoogleFlow.state()))
+        raise errors.ReauthorizationRequired(sign_in_url(app_state()))
     context = UserContext.current()
     return GoogleAuthorizedSession(
         credentials, context, timeout=context.state.settings.effective_api_timeout

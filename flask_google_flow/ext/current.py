@@ -1,7 +1,7 @@
 """The signed-in user of the current request: claims, credentials, scopes.
 
 Everything here reads the request's session (who is signed in, under
-:data:`~flask_google_flow.storage.SESSION_USER_KEY`) and the app's credential
+:data:`~flask_google_flow.ext.storage.SESSION_USER_KEY`) and the app's credential
 store, and caches the result in :data:`flask.g` for the rest of the request,
 so a view and its template load the credentials once. Nothing is kept on a
 shared object.
@@ -19,6 +19,7 @@ from flask import g, has_request_context, session
 from google.oauth2.credentials import Credentials
 from werkzeug.local import LocalProxy
 
+from .state import app_state
 from .storage import SESSION_USER_KEY
 
 __all__ = [
@@ -60,7 +61,7 @@ def current_credentials() -> Credentials | None:
     """The signed-in user's credentials from the store, or ``None``; cached per request.
 
     The same object is returned for the whole request, so a refresh done by
-    :func:`~flask_google_flow.refresh.authorized_session` is visible here too.
+    :func:`~flask_google_flow.ext.refresh.authorized_session` is visible here too.
     """
     record = signed_in_record()
     if record is None:
@@ -68,9 +69,7 @@ def current_credentials() -> Credentials | None:
     cached = g.get(_CACHE_KEY, _MISSING)
     if cached is not _MISSING:
         return cached
-    from .extension import GoogleFlow
-
-    state = GoogleFlow.state()
+    state = app_state()
     credentials = state.credential_store().load(session, record.get("sub"))
     setattr(g, _CACHE_KEY, credentials)
     return credentials

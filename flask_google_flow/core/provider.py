@@ -55,13 +55,13 @@ from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from ._hosts import is_loopback_host
-from .exceptions import (
+from ..exceptions import (
     InsecureTransportError,
     MalformedResponseError,
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from .hosts import is_loopback_host
 
 if TYPE_CHECKING:
     from .id_token import CertsCache

@@ -1,0 +1,44 @@
+"""The interface every pending-flow store implements (one module per backend beside it)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from ..errors import SessionUnavailable
+
+__all__ = ["DEFAULT_KEY_PREFIX", "PendingFlowStore", "unavailable"]
+
+#: The default key prefix of records in a shared backend.
+DEFAULT_KEY_PREFIX = "google-flow:pending:"
+
+
+class PendingFlowStore(ABC):
+    """Where pending-flow records live: a key-value store with atomic pop.
+
+    Keys passed in are hex digests; a store adds its own prefix. Every method
+    raises :class:`~flask_google_flow.ext.errors.SessionUnavailable` when the
+    backend cannot be reached.
+    """
+
+    @abstractmethod
+    def put(self, key: str, value: str, ttl: int) -> None:
+        """Store ``value`` under ``key`` for about ``ttl`` seconds (garbage collection)."""
+
+    @abstractmethod
+    def pop(self, key: str) -> str | None:
+        """Remove and return the value, atomically.
+
+        Of several callers popping one key at the same time, exactly one gets
+        the value; the others get ``None``.
+        """
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+
+
+def unavailable(exc: BaseException) -> SessionUnavailable:
+    """A :class:`SessionUnavailable` caused by *exc*."""
+    error = SessionUnavailable()
+    error.__cause__ = exc
+    return error

@@ -1,0 +1,159 @@
+"""Per-app state of the extension, and how leaf modules reach it.
+
+:class:`AppState` is what :meth:`GoogleFlow.init_app
+<flask_google_flow.ext.extension.GoogleFlow.init_app>` keeps in
+``app.extensions["google_flow"]``. Views, decorators, refresh and the
+current-user accessors look it up with :func:`app_state` at run time (as
+Flask-Login does with ``current_app.login_manager``) instead of importing the
+extension module, so no module of the Flask layer imports another in a circle.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from flask import Flask, current_app
+
+from ..core.provider import ClientSecretBasic, ProviderClient, ProviderMetadata
+from ..exceptions import ProviderError
+from ..helpers import expiry_from_timestamp
+from .config import Settings
+from .errors import http_error_for
+from .pending import PendingFlows
+from .storage import CredentialStore, credentials_from_dict
+
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
+
+    from .extension import GoogleFlow
+    from .refresh import RefreshCoordinator
+
+__all__ = ["EXTENSION_KEY", "AppState", "RegisteredRedirectURI", "app_state"]
+
+EXTENSION_KEY = "google_flow"
+"""Key of the per-app state in ``app.extensions``."""
+
+
+class RegisteredRedirectURI(NamedTuple):
+    """One ``redirect_uris`` entry of the client secrets, parsed once."""
+
+    uri: str
+    scheme: str
+    netloc: str
+
+
+@dataclass
+class AppState:
+    """Everything :class:`GoogleFlow` keeps for one app (``app.extensions["google_flow"]``).
+
+    Shared by all requests of the app; it holds no per-request data.
+    """
+
+    extension: GoogleFlow
+    settings: Settings
+    client_type: str
+    client: Mapping[str, Any] = field(repr=False)  # holds the client secret
+    provider: ProviderClient
+    pending: PendingFlows
+    clock: Callable[[], float]
+    refresher: RefreshCoordinator
+    client_auth: ClientSecretBasic
+    endpoint_prefix: str = ""
+    redirect_uris_by_path: dict[str, tuple[RegisteredRedirectURI, ...]] = field(
+        default_factory=dict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The credential store and the callbacks it was built for (see ``credential_store``).
+    _store: tuple[tuple[Any, ...], CredentialStore] | None = None
+
+    @property
+    def client_id(self) -> str:
+        """The OAuth client id."""
+        return self.client["client_id"]
+
+    @property
+    def metadata(self) -> ProviderMetadata:
+        """The provider's endpoints (discovered once, then cached).
+
+        :raises ProviderUnavailable: (502) the discovery document could not be
+            fetched or is malformed — tried again on the next request.
+        :raises ProviderTimeout: (504) fetching it timed out.
+        """
+        try:
+            return self.provider.metadata
+        except ProviderError as exc:
+            raise http_error_for(exc) from None
+
+    def endpoint(self, name: str) -> str:
+        """The full ``url_for`` name of one of the blueprint's views."""
+        return f"{self.endpoint_prefix}.{name}"
+
+    def credential_store(self) -> CredentialStore:
+        """The store for this app: the app's callbacks, or the session default.
+
+        Stores hold no per-request state, so one is built per app and reused
+        until the extension's callbacks change (they may be registered after
+        ``init_app``).
+        """
+        callbacks = self.extension._callbacks()
+        cached = self._store
+        if cached is None or cached[0] != callbacks:
+            cached = (callbacks, self.extension._credential_store(self))
+            self._store = cached
+        return cached[1]
+
+    def new_credentials(
+        self, token: Mapping[str, Any], scopes: list[str], refresh_token: str | None
+    ) -> Credentials:
+        """Credentials for a token response of the code exchange, built once.
+
+        :param token: the parsed token response
+            (:func:`~flask_google_flow.flow.parse_token_response`).
+        :param scopes: the scopes requested; the granted ones are the
+            response's ``scope``.
+        :param refresh_token: the response's refresh token, or one carried
+            over from the stored credentials.
+        """
+        from google.oauth2.credentials import Credentials
+
+        # The lifetime counted on the app's clock, as refreshes count it
+        # (``refresh._rebase_expiry``), so both agree when tests move the clock.
+        expires_in = token.get("expires_in")
+        expiry = None if expires_in is None else expiry_from_timestamp(self.clock() + expires_in)
+        return Credentials(
+            token["access_token"],
+            refresh_token=refresh_token,
+            id_token=token.get("id_token"),
+            token_uri=self.metadata.token_endpoint,
+            client_id=self.client_id,
+            client_secret=self.client.get("client_secret"),
+            scopes=scopes,
+            granted_scopes=token.get("scope"),
+            expiry=expiry,
+        )
+
+    def rebuild_credentials(self, data: Mapping[str, Any]):  # -> Credentials
+        """Credentials from stored plain data, with this app's client id and secret."""
+        return credentials_from_dict(
+            data,
+            client_id=self.client_id,
+            client_secret=self.client.get("client_secret"),
+            token_uri=self.metadata.token_endpoint,
+        )
+
+
+def app_state(app: Flask | None = None) -> AppState:
+    """The :class:`AppState` of *app* (default: the current app).
+
+    :raises RuntimeError: ``init_app`` was not called for the app.
+    """
+    target = app if app is not None else current_app
+    try:
+        return target.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise RuntimeError(
+            "GoogleFlow is not initialised on this app; call google_flow.init_app(app)."
+        ) from None
