@@ -151,7 +151,7 @@ def test_cli_headless_prints_json(secrets_file, mocked, monkeypatch, capsys):
         "token_uri": TOKEN_URI,
         "client_id": "cid.apps.googleusercontent.com",
         "client_secret": CLIENT_SECRET,
-        "scopes": ["openid", "email"],
+        "scopes": SCOPES,  # what the token response granted, not what was asked
     }
 
 
