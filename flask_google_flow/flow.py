@@ -524,8 +524,10 @@ class InstalledAppFlow(Flow):
         Starts a small HTTP server, sets :attr:`redirect_uri` to
         ``http://{host}:{port}/``, opens the authorization URL in a browser and
         waits for the redirect. Only the real callback (path ``/`` with this
-        flow's ``state``) ends the wait: other paths get 404, a wrong or missing
-        state gets an error page, and the server keeps waiting. The browser's
+        flow's ``state``, sent to the redirect URI's own ``Host``) ends the
+        wait: a request for another ``Host`` (DNS rebinding) gets 421, other
+        paths get 404, a wrong or missing state gets an error page, and the
+        server keeps waiting. The browser's
         page reports success only after the code has been exchanged.
 
         :param host: host name of the redirect URI (``http://{host}:{port}/``).
@@ -571,6 +573,7 @@ class InstalledAppFlow(Flow):
             )
             auth_url, state = self.authorization_url(**kwargs)
             server.expect_state(state)
+            server.expect_host(f"{loopback.format_host(host)}:{server.port}")
             if open_browser:
                 webbrowser.get(browser).open(auth_url, new=1, autoraise=True)
             if authorization_prompt_message:
