@@ -51,7 +51,9 @@ _SECRET_NAMES = (
 )
 _NAMES = "|".join(sorted(_SECRET_NAMES, key=len, reverse=True))
 # name=value in a query string or form body (also URL-encoded inside another value).
-_PAIR = re.compile(rf"(?i)(?<![A-Za-z0-9_])({_NAMES})(=|%3D)([^&\s#\"',;)\]}}]+)")
+_PAIR = re.compile(
+    rf"(?i)(?:(?<![A-Za-z0-9_])|(?<=%3F)|(?<=%26))({_NAMES})(=|%3D)([^&\s#\"',;)\]}}]+)"
+)
 # "name": "value" (JSON) and 'name': 'value' (Python repr).
 _QUOTED = re.compile(rf"(?i)([\"'](?:{_NAMES})[\"']\s*:\s*)([\"'])(.*?)(?<!\\)\2")
 # Authorization header values.
