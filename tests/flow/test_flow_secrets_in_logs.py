@@ -76,7 +76,7 @@ def test_sign_in_refresh_and_revoke_against_the_fake(debug_logs):
 
 
 class _Revoke(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
