@@ -428,8 +428,10 @@ class Flow:
             raise ProviderUnavailableError(
                 f"the request to the token endpoint ({host}) failed: {type(exc).__name__}"
             ) from None
-        except oauthlib_errors.OAuth2Error as exc:
+        except oauthlib_errors.MissingTokenError:
             # Another oauthlib client parsed the answer: same types as ours.
+            raise MalformedResponseError("the token response lacks an access_token") from None
+        except oauthlib_errors.OAuth2Error as exc:
             error = short(exc.error or "unknown_error", 100)
             description = short(exc.description, 300) if exc.description else None
             cls = OAuthlibInvalidGrantError if error == "invalid_grant" else OAuthErrorResponse

@@ -222,6 +222,12 @@ def test_plain_session_gets_the_timeout_and_the_status_checks(mocked):
         plain_flow().fetch_token(code="C")
 
 
+def test_plain_session_answer_without_token_is_malformed(mocked):
+    mocked.post(TOKEN_URI, status=200, body="<html>sign in</html>")
+    with pytest.raises(exceptions.MalformedResponseError, match="lacks an access_token"):
+        plain_flow().fetch_token(code="C")
+
+
 def test_plain_session_invalid_grant_keeps_our_type(mocked):
     mocked.post(TOKEN_URI, status=200, json={"error": "invalid_grant", "error_description": "used"})
     with pytest.raises(exceptions.InvalidGrantError) as info:
