@@ -447,7 +447,8 @@ class Flow:
 
     def _checked_token(self, session: Any, token: Any) -> Any:
         """Refuse a non-Bearer token that another client let through; recount expiry."""
-        if not isinstance(token, dict) or isinstance(session, FlowSession):
+        parsed_by_us = isinstance(session, FlowSession) and session.flow_client is not None
+        if parsed_by_us or not isinstance(token, dict):
             return token
         try:
             check_bearer(token.get("token_type"))

@@ -243,3 +243,12 @@ def test_the_guard_is_registered_once_per_session():
     flow.authorization_url()
     hooks = flow.oauth2session.compliance_hook["access_token_request"]
     assert len(hooks) == 1
+
+
+def test_own_oauthlib_client_on_our_session_keeps_the_bearer_check(mocked):
+    client = oauthlib.oauth2.WebApplicationClient(CONFIG["web"]["client_id"])
+    flow = Flow.from_client_config(CONFIG, SCOPES, client=client, redirect_uri=REDIRECT)
+    mocked.post(TOKEN_URI, json=token_body(token_type="mac"))
+    with pytest.raises(exceptions.MalformedResponseError, match="'mac'"):
+        flow.fetch_token(code="C")
+    assert not flow.oauth2session.token
