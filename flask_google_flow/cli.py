@@ -6,7 +6,10 @@ token for a test or a sample::
     flask-google-flow --client-secrets client_secret.json \\
         --scope openid --scope https://www.googleapis.com/auth/drive.readonly
 
-By default a browser opens and a loopback server catches the redirect. With
+By default a browser opens and a loopback server catches the redirect.
+Google returns a refresh token only the first time a user consents to a
+client; add ``--prompt consent`` to get one on a later run (the command says
+so when none came back). With
 ``--headless`` (SSH sessions, containers) the URL is printed and you paste back
 the address the browser ends up on. The credentials are printed as JSON, or
 with ``--save`` written (without the short-lived access token, readable by
@@ -104,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not open a browser; only print the URL (loopback server mode)",
     )
     parser.add_argument(
+        "--prompt",
+        default=None,
+        metavar="PROMPT",
+        help="the prompt parameter, e.g. 'consent' (asks again, so Google returns a new "
+        "refresh token), 'select_account', or several separated by spaces",
+    )
+    parser.add_argument(
+        "--login-hint",
+        default=None,
+        metavar="EMAIL",
+        help="the account to sign in with (login_hint), e.g. you@example.com",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -134,6 +150,19 @@ def _save(path: str, data: dict[str, Any]) -> None:
         raise
 
 
+def _no_refresh_token_note(prompt: str | None) -> str:
+    """Why the provider returned no refresh token, and what to do about it."""
+    note = (
+        f"{APP_NAME}: note: no refresh token was returned, so these credentials stop "
+        "working when the access token expires (about an hour). Google returns a refresh "
+        "token only the first time you consent to this client, or when asked to show the "
+        "consent screen again"
+    )
+    if prompt and "consent" in prompt.split():
+        return note + " (it was asked; check that the client is allowed offline access)."
+    return note + ": run again with --prompt consent."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command.
 
@@ -142,17 +171,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         ``2`` for usage errors (from :mod:`argparse`), ``130`` on Ctrl-C.
     """
     args = build_parser().parse_args(argv)
+    given = {"prompt": args.prompt, "login_hint": args.login_hint}
+    extra = {name: value for name, value in given.items() if value}
     try:
         app_flow = _flow.InstalledAppFlow.from_client_secrets_file(
             args.client_secrets, scopes=args.scope
         )
         if args.headless:
-            creds = app_flow.run_headless(port=args.port)
+            creds = app_flow.run_headless(port=args.port, **extra)
         else:
             creds = app_flow.run_local_server(
                 port=8080 if args.port is None else args.port,
                 open_browser=not args.no_browser,
                 timeout_seconds=args.timeout,
+                **extra,
             )
     except (FlowError, ValueError, OSError) as exc:
         print(f"{APP_NAME}: error: {exc}", file=sys.stderr)
@@ -164,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{APP_NAME}: interrupted", file=sys.stderr)
         return 130
 
+    if not creds.refresh_token:
+        print(_no_refresh_token_note(args.prompt), file=sys.stderr)
     creds_data: dict[str, Any] = {
         "token": creds.token,
         "refresh_token": creds.refresh_token,

@@ -33,7 +33,9 @@ class InsecureTransportError(FlowError, ValueError):
 
     Plain ``http`` is accepted only for loopback hosts (``localhost``,
     ``127.0.0.0/8``, ``::1``) as RFC 8252 allows, unless the caller opts in
-    explicitly for that flow.
+    explicitly for that flow. Token endpoints must always be ``https``
+    (requests-oauthlib refuses anything else unless the application itself
+    sets ``OAUTHLIB_INSECURE_TRANSPORT``, which this package never does).
     """
 
 

@@ -39,8 +39,6 @@ Differences, all deliberate:
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import hmac
 import logging
 import secrets
@@ -51,24 +49,36 @@ import time
 import webbrowser  # tests patch ``flask_google_flow.flow.webbrowser``, as with the reference
 import wsgiref.simple_server
 import wsgiref.util  # noqa: F401
-from base64 import urlsafe_b64encode
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import google.auth.transport.requests
 import google.oauth2.credentials
 import requests
 import requests_oauthlib
-from oauthlib.oauth2.rfc6749.tokens import OAuth2Token
+from oauthlib.oauth2 import is_secure_transport
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from . import helpers
 from .core import loopback
 from .core.client_secrets import load_client_secrets_file, validate_client_config
-from .core.hosts import is_loopback_host
+from .core.hosts import check_transport, is_loopback_host
+from .core.log_redaction import install_library_filters
+from .core.oauth_client import (
+    DEFAULT_TIMEOUT,
+    FlowSession,
+    Timeout,
+    authorization_request_url,
+    build_session,
+    code_challenge_s256,
+    equip_session,
+)
+from .core.token_response import check_bearer, parse_token_response, short
 from .exceptions import (
     AccessDeniedError,
     AuthorizationError,
+    FlowError,
     LocalServerTimeoutError,
     MalformedResponseError,
     OAuthErrorResponse,
@@ -93,166 +103,12 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Default timeout, in seconds, of every HTTP request a flow makes.
-DEFAULT_TIMEOUT: float = 10.0
-
 #: Alias of :class:`~flask_google_flow.exceptions.LocalServerTimeoutError`
 #: under the reference's name (an :class:`AttributeError`).
 WSGITimeoutError = LocalServerTimeoutError
 
 _VERIFIER_CHARS = frozenset(string.ascii_letters + string.digits + "-._~")
-_TOKEN_HEADERS = {
-    "Accept": "application/json",
-    "Content-Type": "application/x-www-form-urlencoded",
-}
 _FlowT = TypeVar("_FlowT", bound="Flow")
-
-
-def _short(text: object, limit: int = 200) -> str:
-    """A printable, bounded excerpt of a provider-supplied string for messages."""
-    value = str(text)
-    value = "".join(ch if ch.isprintable() else "?" for ch in value[:limit])
-    return value + ("…" if len(str(text)) > limit else "")
-
-
-def code_challenge_s256(verifier: str) -> str:
-    """The PKCE ``S256`` code challenge of *verifier* (RFC 7636 §4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-def authorization_request_url(
-    auth_uri: str,
-    client_id: str,
-    *,
-    redirect_uri: str | None,
-    scope: str | Sequence[str] | None,
-    state: str,
-    **params: Any,
-) -> str:
-    """The authorization request URL of the code flow (RFC 6749 §4.1.1).
-
-    ``response_type=code``, ``client_id``, ``redirect_uri``, ``scope`` and
-    ``state`` first, then *params* in order; parameters whose value is
-    ``None`` or empty are left out. Used by :meth:`Flow.authorization_url` and
-    by the Flask extension's ``/authorize``, which has no use for a session
-    object there.
-
-    :param auth_uri: the authorization endpoint (it may carry a query already).
-    :param client_id: the OAuth client id.
-    :param redirect_uri: the redirect URI, if any.
-    :param scope: the scopes, space-separated or a sequence.
-    :param state: the ``state`` value.
-    :param params: further parameters (``code_challenge``, ``nonce``, ``prompt``...).
-    """
-    if scope is not None and not isinstance(scope, str):
-        scope = " ".join(scope)
-    query: list[tuple[str, str]] = [("state", state)]
-    for key, value in params.items():
-        if value is None or value == "":
-            continue
-        query.append((key, value if isinstance(value, str) else str(value)))
-    prefix = _authorization_url_prefix(auth_uri, client_id, redirect_uri or None, scope or None)
-    return f"{prefix}&{urlencode(query, quote_via=quote)}"
-
-
-@functools.lru_cache(maxsize=128)
-def _authorization_url_prefix(
-    auth_uri: str, client_id: str, redirect_uri: str | None, scope: str | None
-) -> str:
-    """The authorization URL up to ``state``: the same for every sign-in of a client.
-
-    Encoded once per (endpoint, client, redirect URI, scopes) instead of on
-    every call of :func:`authorization_request_url`.
-    """
-    query: list[tuple[str, str]] = [("response_type", "code"), ("client_id", client_id)]
-    if redirect_uri:
-        query.append(("redirect_uri", redirect_uri))
-    if scope:
-        query.append(("scope", scope))
-    separator = "&" if urlsplit(auth_uri).query else "?"
-    return f"{auth_uri}{separator}{urlencode(query, quote_via=quote)}"
-
-
-def parse_token_response(response: requests.Response) -> dict[str, Any]:
-    """Check a token endpoint's answer (RFC 6749 §5.1, §5.2) and return the token.
-
-    Used by :meth:`Flow.fetch_token` and by the Flask extension's callback,
-    which posts the code exchange on the app's pooled session.
-
-    :param response: the token endpoint's response (redirects not followed).
-    :returns: the parsed JSON object, with ``scope`` as a list and, when the
-        provider gave ``expires_in``, ``expires_at`` (unix seconds).
-    :raises ProviderUnavailableError: HTTP 5xx or 429.
-    :raises OAuthErrorResponse: an OAuth error object
-        (:class:`~flask_google_flow.exceptions.InvalidGrantError` for ``invalid_grant``).
-    :raises MalformedResponseError: a redirect, or not a valid Bearer token response.
-    """
-    status = response.status_code
-    if 300 <= status < 400:
-        raise MalformedResponseError(
-            f"the token endpoint answered with a redirect (HTTP {status}); "
-            "redirects are not followed",
-            status=status,
-        )
-    if status >= 500 or status == 429:
-        raise ProviderUnavailableError(
-            f"the token endpoint is unavailable (HTTP {status})", status=status
-        )
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-        is_json = False
-    else:
-        is_json = True
-    if isinstance(payload, dict) and "error" in payload:
-        error = payload.get("error")
-        error = _short(error, 100) if isinstance(error, str) and error else "unknown_error"
-        description = payload.get("error_description")
-        description = _short(description, 300) if isinstance(description, str) else None
-        cls = OAuthlibInvalidGrantError if error == "invalid_grant" else OAuthErrorResponse
-        raise cls(error, description, status=status)
-    if status >= 400 or status < 200:
-        raise MalformedResponseError(
-            f"the token endpoint answered HTTP {status} without an OAuth error object",
-            status=status,
-        )
-    if not is_json:
-        raise MalformedResponseError("the token endpoint's answer is not JSON", status=status)
-    if not isinstance(payload, dict):
-        raise MalformedResponseError(
-            f"the token endpoint's answer is JSON but not an object ({type(payload).__name__})",
-            status=status,
-        )
-    access_token = payload.get("access_token")
-    if not isinstance(access_token, str) or not access_token:
-        raise MalformedResponseError("the token response lacks an access_token", status=status)
-    token_type = payload.get("token_type")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        shown = repr(_short(token_type, 20)) if isinstance(token_type, str) else "missing"
-        raise MalformedResponseError(
-            f"the token response's token_type is {shown}, expected Bearer", status=status
-        )
-    if "scope" in payload:
-        scope = payload["scope"]
-        if isinstance(scope, str):
-            payload["scope"] = scope.split()
-        elif not (isinstance(scope, list) and all(isinstance(s, str) for s in scope)):
-            raise MalformedResponseError(
-                "the token response's scope is not a string", status=status
-            )
-    expires_in = payload.get("expires_in")
-    if expires_in is not None:
-        try:
-            expires_in = int(expires_in)
-        except (TypeError, ValueError):
-            raise MalformedResponseError(
-                "the token response's expires_in is not a number", status=status
-            ) from None
-        payload["expires_in"] = expires_in
-        payload["expires_at"] = time.time() + expires_in
-    return payload
 
 
 class Flow:
@@ -262,10 +118,14 @@ class Flow:
     send the user to :meth:`authorization_url`; exchange the code with
     :meth:`fetch_token`; read :attr:`credentials`.
 
-    The underlying :class:`requests_oauthlib.OAuth2Session` is
-    :attr:`oauth2session`; the token request goes through it (so adapters
-    mounted on it, e.g. a shared connection pool or a test double, are used),
-    but the code exchange and the token response are handled here.
+    As in ``google_auth_oauthlib``, the OAuth 2.0 work is done by the
+    :class:`requests_oauthlib.OAuth2Session` at :attr:`oauth2session`:
+    :meth:`authorization_url` calls ``oauth2session.authorization_url(auth_uri,
+    ...)`` and :meth:`fetch_token` calls ``oauth2session.fetch_token(token_uri,
+    ...)``, so tests that patch those methods and settings put on the session
+    (``verify``, ``proxies``, mounted adapters, compliance hooks) keep working.
+    The protections of this package are layered around those calls (see
+    :mod:`flask_google_flow.core.oauth_client`).
 
     :param oauth2session: the OAuth 2.0 session (holds client id, scopes,
         redirect URI and, afterwards, the token).
@@ -279,10 +139,12 @@ class Flow:
     :param autogenerate_code_verifier: create a random 128-character verifier
         in :meth:`authorization_url` when none is set.
     :param allow_insecure_http: accept plain-``http`` URLs for non-loopback
-        hosts (redirect URI, authorization and token endpoints). Off by
-        default; meant for test setups only.
+        hosts (redirect URI, authorization endpoint). Off by default; meant
+        for test setups only.
     :param timeout: timeout in seconds (or a ``(connect, read)`` tuple) of the
         token request; default :data:`DEFAULT_TIMEOUT`.
+    :param clock: a :func:`time.time`-like callable on which token expiry is
+        counted (``expires_at = clock() + expires_in``); default :func:`time.time`.
     """
 
     def __init__(
@@ -295,8 +157,10 @@ class Flow:
         autogenerate_code_verifier: bool = True,
         *,
         allow_insecure_http: bool = False,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        install_library_filters()
         #: The client type, ``"web"`` or ``"installed"``.
         self.client_type: str = client_type
         #: The client configuration for :attr:`client_type` (``auth_uri``,
@@ -307,12 +171,16 @@ class Flow:
         #: Whether plain ``http`` is accepted for non-loopback hosts.
         self.allow_insecure_http: bool = allow_insecure_http
         #: Timeout (seconds, or ``(connect, read)``) of the token request.
-        self.timeout: float | tuple[float, float] = timeout
+        self.timeout: Timeout = timeout
+        #: The clock token expiry is counted on.
+        self.clock: Callable[[], float] = clock
         self.redirect_uri = redirect_uri
         #: The PKCE code verifier (``None`` until generated or given).
         self.code_verifier: str | None = code_verifier
         #: Whether :meth:`authorization_url` generates a verifier when none is set.
         self.autogenerate_code_verifier: bool = autogenerate_code_verifier
+        # The state of the last authorization URL (checked on the way back).
+        self._state: str | None = None
 
     # -- construction -------------------------------------------------------
 
@@ -325,38 +193,38 @@ class Flow:
     ) -> _FlowT:
         """Create a flow from a client configuration in Google's client-secrets format.
 
+        The session is a :class:`~flask_google_flow.core.oauth_client.FlowSession`
+        (an ``OAuth2Session``) on a
+        :class:`~flask_google_flow.core.oauth_client.FlowClient`.
+
         :param client_config: the configuration (``{"web": {...}}`` or
             ``{"installed": {...}}``), or the same document as JSON text.
         :param scopes: the scopes to request.
         :param kwargs: ``code_verifier``, ``autogenerate_code_verifier``,
-            ``allow_insecure_http`` and ``timeout`` go to the constructor;
-            everything else (``redirect_uri``, ``state``, ...) to
+            ``allow_insecure_http``, ``timeout`` and ``clock`` go to the
+            constructor; everything else (``redirect_uri``, ``state``, ...) to
             :class:`requests_oauthlib.OAuth2Session`.
         :returns: the new flow.
         :raises ValueError: (:class:`~flask_google_flow.exceptions.ClientSecretsError`)
             if the configuration is not in the expected format.
         """
         client_type, config = validate_client_config(client_config)
+        code_verifier = kwargs.pop("code_verifier", None)
+        autogenerate_code_verifier = kwargs.pop("autogenerate_code_verifier", True)
         options = {
-            "code_verifier": kwargs.pop("code_verifier", None),
-            "autogenerate_code_verifier": kwargs.pop("autogenerate_code_verifier", True),
-        }
-        extra = {
             "allow_insecure_http": kwargs.pop("allow_insecure_http", False),
             "timeout": kwargs.pop("timeout", DEFAULT_TIMEOUT),
+            "clock": kwargs.pop("clock", time.time),
         }
-        # Validated once above; build the session directly (no second validation).
-        session = requests_oauthlib.OAuth2Session(
-            client_id=config[client_type]["client_id"], scope=scopes, **kwargs
-        )
+        session = build_session(config[client_type]["client_id"], scopes, **options, **kwargs)
         return cls(
             session,
             client_type,
             config,
             kwargs.get("redirect_uri"),
-            options["code_verifier"],
-            options["autogenerate_code_verifier"],
-            **extra,
+            code_verifier,
+            autogenerate_code_verifier,
+            **options,
         )
 
     @classmethod
@@ -381,7 +249,9 @@ class Flow:
     def redirect_uri(self) -> str | None:
         """The OAuth 2.0 redirect URI; reads and writes ``oauth2session.redirect_uri``.
 
-        Setting a plain-``http`` URI for a non-loopback host raises
+        Any value is accepted here, as by the reference; it is checked when a
+        request is built: a plain-``http`` URI for a non-loopback host makes
+        :meth:`authorization_url` and :meth:`fetch_token` raise
         :class:`~flask_google_flow.exceptions.InsecureTransportError` unless the
         flow allows insecure http.
         """
@@ -389,31 +259,33 @@ class Flow:
 
     @redirect_uri.setter
     def redirect_uri(self, value: str | None) -> None:
-        if value:
-            self._check_transport(value, "redirect URI")
         self.oauth2session.redirect_uri = value
 
-    def _check_transport(self, url: str, what: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "http":
-            return  # https, or a custom scheme (private-use redirect URI)
-        if self.allow_insecure_http or is_loopback_host(parts.hostname):
-            return
-        raise OAuthlibInsecureTransportError(
-            f"the {what} uses plain http on a non-loopback host ({parts.hostname}); "
-            "use https, a loopback host (localhost, 127.0.0.1, ::1), or create the "
-            "flow with allow_insecure_http=True"
-        )
+    def _check_transport(self, url: object, what: str) -> None:
+        check_transport(url, what, allow_insecure_http=self.allow_insecure_http)
+
+    def _prepare_session(self) -> requests_oauthlib.OAuth2Session:
+        """Hand this flow's settings to its session (when it is ours) and equip it."""
+        session = self.oauth2session
+        if isinstance(session, FlowSession):
+            session.default_timeout = self.timeout
+            client = session.flow_client
+            if client is not None:
+                client.allow_insecure_http = self.allow_insecure_http
+                client.clock = self.clock
+        equip_session(session)
+        return session
 
     # -- step 1: authorization URL -----------------------------------------
 
     def authorization_url(self, **kwargs: Any) -> tuple[str, str]:
         """Build the URL to send the user to, and the ``state`` it carries.
 
-        Adds ``access_type=offline`` (so a refresh token is issued) and a PKCE
+        Calls ``oauth2session.authorization_url(auth_uri, access_type="offline",
+        code_challenge=..., code_challenge_method="S256", **kwargs)``: a PKCE
         S256 challenge for :attr:`code_verifier` (generated first, 128
         characters, if none is set and :attr:`autogenerate_code_verifier` is
-        true), unless the caller gives those parameters. Nothing else is added.
+        true); caller-given values win.
 
         :param kwargs: extra query parameters (``state``, ``prompt``,
             ``login_hint``, ``hd``, ``nonce``, ``include_granted_scopes``, ...).
@@ -426,9 +298,7 @@ class Flow:
         """
         auth_uri = self.client_config["auth_uri"]
         self._check_transport(auth_uri, "authorization endpoint")
-        redirect_uri = self.redirect_uri
-        if redirect_uri:
-            self._check_transport(redirect_uri, "redirect URI")
+        self._check_transport(self.redirect_uri, "redirect URI")
         kwargs.setdefault("access_type", "offline")
         if self.code_verifier is None and self.autogenerate_code_verifier:
             # 96 random bytes -> exactly 128 base64url characters, all unreserved.
@@ -441,30 +311,23 @@ class Flow:
                 )
             kwargs.setdefault("code_challenge", code_challenge_s256(verifier))
             kwargs.setdefault("code_challenge_method", "S256")
-
-        session = self.oauth2session
-        state = kwargs.pop("state", None)
-        if state:
-            session._state = state
-        else:
-            state = session.new_state()
-        scope = kwargs.pop("scope", session.scope)
-        url = authorization_request_url(
-            auth_uri,
-            self.client_config["client_id"],
-            redirect_uri=redirect_uri,
-            scope=scope,
-            state=state,
-            **kwargs,
-        )
+        session = self._prepare_session()
+        url, state = session.authorization_url(auth_uri, **kwargs)
+        self._state = state if isinstance(state, str) else None
         return url, state
 
     # -- step 2: code exchange ---------------------------------------------
 
+    def _expected_state(self) -> str | None:
+        if self._state:
+            return self._state
+        given = getattr(self.oauth2session, "state", None)  # OAuth2Session(state="...")
+        return given if isinstance(given, str) and given else None
+
     def _code_from_params(self, params: Mapping[str, str]) -> str:
         """Check an authorization response's parameters and return its code."""
-        expected = getattr(self.oauth2session, "_state", None)
-        if isinstance(expected, str) and expected:
+        expected = self._expected_state()
+        if expected is not None:
             received = params.get("state") or ""
             if not hmac.compare_digest(received.encode("utf-8"), expected.encode("utf-8")):
                 raise OAuthlibStateMismatchError(
@@ -472,9 +335,9 @@ class Flow:
                     "this flow sent (possible CSRF, or a response meant for another sign-in)"
                 )
         if "error" in params:
-            error = _short(params["error"] or "unknown_error", 100)
+            error = short(params["error"] or "unknown_error", 100)
             description = params.get("error_description")
-            description = _short(description, 300) if description else None
+            description = short(description, 300) if description else None
             cls = AccessDeniedError if error == "access_denied" else AuthorizationError
             raise cls(error, description)
         code = params.get("code")
@@ -489,32 +352,46 @@ class Flow:
         self._check_transport(authorization_response, "authorization response URL")
         return self._code_from_params(dict(parse_qsl(parts.query, keep_blank_values=True)))
 
+    def _check_token_endpoint(self, token_uri: str) -> None:
+        self._check_transport(token_uri, "token endpoint")
+        if not is_secure_transport(token_uri):
+            raise OAuthlibInsecureTransportError(
+                f"the token endpoint ({urlsplit(token_uri).hostname}) uses plain http: token "
+                "endpoints must be https. Serve a local test server over TLS (trust its "
+                "certificate with verify= or a CA bundle). If you set "
+                "OAUTHLIB_INSECURE_TRANSPORT yourself, requests-oauthlib's behaviour applies, "
+                "and this package still allows plain http only towards loopback hosts."
+            )
+
     def fetch_token(self, **kwargs: Any) -> dict[str, Any]:
         """Exchange the authorization code for tokens.
 
-        Pass either ``code=`` or ``authorization_response=`` (the full URL the
-        provider redirected to; its ``state`` must match this flow's, and an
-        ``error=`` in it raises
-        :class:`~flask_google_flow.exceptions.AuthorizationError`). The request
-        carries ``client_secret`` (HTTP Basic authentication by default, in the
-        body with ``include_client_id=True``) and the PKCE ``code_verifier``.
+        Calls ``oauth2session.fetch_token(token_uri, client_secret=...,
+        code_verifier=..., **kwargs)``. Pass either ``code=`` or
+        ``authorization_response=`` (the full URL the provider redirected to;
+        this flow checks its ``state`` and ``error=`` first, then passes its
+        code on as ``code=``).
 
-        The token response is parsed here: a granted scope set different from
-        the requested one is accepted (and reported by
-        ``credentials.granted_scopes``), never a ``Warning``.
+        Around that call: the token endpoint must be https (a plain-http one
+        raises :class:`~flask_google_flow.exceptions.InsecureTransportError`);
+        the request has a timeout (:attr:`timeout` unless ``timeout=`` is
+        given) and does not follow redirects; the answer's status is checked
+        before any compliance hook runs; a granted scope set different from
+        the requested one is accepted (see ``credentials.granted_scopes``),
+        never raised as oauthlib's ``Warning``.
 
-        :param kwargs: ``code``, ``authorization_response``, ``timeout`` (default
-            :attr:`timeout`), ``client_secret``, ``code_verifier``, ``headers``,
-            ``auth``, ``include_client_id``, ``verify``, ``proxies``, ``cert``,
-            ``method``, ``force_querystring``, ``body`` as in
-            :meth:`requests_oauthlib.OAuth2Session.fetch_token`; any other
-            non-empty keyword (e.g. ``audience``) is sent as a form field.
+        :param kwargs: ``code``, ``authorization_response``, ``timeout``,
+            ``client_secret``, ``code_verifier`` and anything else
+            :meth:`requests_oauthlib.OAuth2Session.fetch_token` takes
+            (``headers``, ``auth``, ``include_client_id``, ``verify``,
+            ``proxies``, ``cert``...); other keywords (e.g. ``audience``) are
+            sent as form fields when not empty.
         :returns: the token (an oauthlib ``OAuth2Token``, a :class:`dict`),
             also stored in ``oauth2session.token``.
         :raises ValueError: if neither ``code`` nor ``authorization_response`` is given.
         :raises StateMismatchError: if the authorization response's state is wrong.
         :raises AuthorizationError: if the authorization response carries ``error=``.
-        :raises InsecureTransportError: for a plain-http non-loopback token endpoint.
+        :raises InsecureTransportError: for a plain-http token endpoint.
         :raises ProviderTimeoutError: if the token endpoint does not answer in time.
         :raises ProviderUnavailableError: if it cannot be reached or answers 5xx/429.
         :raises OAuthErrorResponse: if it answers with an OAuth error
@@ -522,80 +399,24 @@ class Flow:
             ``invalid_grant``).
         :raises MalformedResponseError: if the answer is not a valid Bearer token response.
         """
-        code = kwargs.pop("code", None)
         authorization_response = kwargs.pop("authorization_response", None)
-        if not code:
-            if not authorization_response:
-                raise ValueError("Please supply either code or authorization_response parameters.")
-            code = self._code_from_authorization_response(authorization_response)
-
-        config = self.client_config
-        token_uri = config["token_uri"]
-        self._check_transport(token_uri, "token endpoint")
-        client_secret = kwargs.pop("client_secret", config.get("client_secret"))
-        code_verifier = kwargs.pop("code_verifier", self.code_verifier)
-        timeout = kwargs.pop("timeout", None) or self.timeout
-        # A copy: compliance hooks may change it in place.
-        headers = dict(kwargs.pop("headers", None) or _TOKEN_HEADERS)
-        auth = kwargs.pop("auth", None)
-        include_client_id = kwargs.pop("include_client_id", None)
-        method = str(kwargs.pop("method", "POST")).upper()
-        force_querystring = kwargs.pop("force_querystring", False)
-        body = kwargs.pop("body", "")
-        transport = {
-            "verify": kwargs.pop("verify", None),
-            "proxies": kwargs.pop("proxies", None),
-            "cert": kwargs.pop("cert", None),
-        }
-
-        data: dict[str, str] = {"grant_type": "authorization_code", "code": code}
-        redirect_uri = self.redirect_uri
-        if redirect_uri:
-            data["redirect_uri"] = redirect_uri
-        if code_verifier:
-            data["code_verifier"] = code_verifier
-        if body:
-            data.update(parse_qsl(body, keep_blank_values=True))
-        for key, value in kwargs.items():
-            if value:
-                data[key] = value
-        client_id = config.get("client_id")
-        if auth is not None:
-            if include_client_id is None:
-                include_client_id = False
-        elif include_client_id is not True and client_id:
-            auth = requests.auth.HTTPBasicAuth(client_id, client_secret or "")
-        if include_client_id:
-            data["client_id"] = client_id
-            if client_secret is not None:
-                data["client_secret"] = client_secret
-
-        if method not in ("POST", "GET"):
-            raise ValueError("The method kwarg must be POST or GET.")
-        request_kwargs: dict[str, Any] = {
-            ("data" if method == "POST" and not force_querystring else "params"): data
-        }
-        session = self.oauth2session
-        for hook in session.compliance_hook["access_token_request"]:
-            token_uri, headers, request_kwargs = hook(token_uri, headers, request_kwargs)
-
+        if not kwargs.get("code") and authorization_response:
+            kwargs["code"] = self._code_from_authorization_response(authorization_response)
+        token_uri = self.client_config["token_uri"]
+        self._check_token_endpoint(token_uri)
+        self._check_transport(self.redirect_uri, "redirect URI")
+        kwargs.setdefault("client_secret", self.client_config.get("client_secret"))
+        kwargs.setdefault("code_verifier", self.code_verifier)
+        session = self._prepare_session()
+        if not isinstance(session, FlowSession) and kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
         host = urlsplit(token_uri).hostname or "?"
         try:
-            # requests.Session.request, not OAuth2Session.request: the latter
-            # rejects loopback http without a process-wide switch and logs the
-            # request body (client secret, code, verifier) at debug level.
-            response = requests.Session.request(
-                session,
-                method,
-                token_uri,
-                headers=headers,
-                auth=auth,
-                timeout=timeout,
-                allow_redirects=False,
-                **transport,
-                **request_kwargs,
-            )
+            token = session.fetch_token(token_uri, **kwargs)
+        except FlowError:
+            raise
         except requests.Timeout:
+            timeout = kwargs.get("timeout") or self.timeout
             raise ProviderRequestTimeoutError(
                 f"the token endpoint ({host}) did not answer within {timeout} seconds"
             ) from None
@@ -607,15 +428,38 @@ class Flow:
             raise ProviderUnavailableError(
                 f"the request to the token endpoint ({host}) failed: {type(exc).__name__}"
             ) from None
-        for hook in session.compliance_hook["access_token_response"]:
-            response = hook(response)
+        except oauthlib_errors.MissingTokenError:
+            # Another oauthlib client parsed the answer: same types as ours.
+            raise MalformedResponseError("the token response lacks an access_token") from None
+        except oauthlib_errors.OAuth2Error as exc:
+            error = short(exc.error or "unknown_error", 100)
+            description = short(exc.description, 300) if exc.description else None
+            cls = OAuthlibInvalidGrantError if error == "invalid_grant" else OAuthErrorResponse
+            raise cls(error, description, status=exc.status_code) from None
+        except Warning as exc:
+            # oauthlib's "Scope has changed" from another client; it carries the token.
+            scope_token = getattr(exc, "token", None)
+            if not isinstance(scope_token, dict):
+                raise
+            token = scope_token
+            session.token = token
+        return self._checked_token(session, token)
 
-        token = self._parse_token_response(response)
-        session.token = token
+    def _checked_token(self, session: Any, token: Any) -> Any:
+        """Refuse a non-Bearer token that another client let through; recount expiry."""
+        parsed_by_us = isinstance(session, FlowSession) and session.flow_client is not None
+        if parsed_by_us or not isinstance(token, dict):
+            return token
+        try:
+            check_bearer(token.get("token_type"))
+            if not token.get("access_token"):
+                raise MalformedResponseError("the token response lacks an access_token")
+        except MalformedResponseError:
+            session.token = {}
+            raise
+        if token.get("expires_in") is not None:
+            token["expires_at"] = self.clock() + int(token["expires_in"])
         return token
-
-    def _parse_token_response(self, response: requests.Response) -> OAuth2Token:
-        return OAuth2Token(parse_token_response(response), old_scope=self.oauth2session.scope)
 
     # -- results ------------------------------------------------------------
 
@@ -623,10 +467,10 @@ class Flow:
     def credentials(self) -> google.oauth2.credentials.Credentials:
         """New :class:`google.oauth2.credentials.Credentials` from the fetched token.
 
-        Carries the access, refresh and ID tokens, ``token_uri``, ``client_id``
-        and ``client_secret`` (so it can refresh itself), the requested
-        ``scopes``, the ``granted_scopes`` the provider reported, and the
-        ``expiry``.
+        Made by :func:`flask_google_flow.helpers.credentials_from_session`:
+        access, refresh and ID tokens, ``token_uri``, ``client_id`` and
+        ``client_secret`` (so it can refresh itself), ``scopes`` (the granted
+        ones when the provider reported them), ``granted_scopes`` and ``expiry``.
 
         :raises ValueError: if :meth:`fetch_token` has not succeeded yet.
         """
@@ -683,8 +527,10 @@ class InstalledAppFlow(Flow):
         Starts a small HTTP server, sets :attr:`redirect_uri` to
         ``http://{host}:{port}/``, opens the authorization URL in a browser and
         waits for the redirect. Only the real callback (path ``/`` with this
-        flow's ``state``) ends the wait: other paths get 404, a wrong or missing
-        state gets an error page, and the server keeps waiting. The browser's
+        flow's ``state``, sent to the redirect URI's own ``Host``) ends the
+        wait: a request for another ``Host`` (DNS rebinding) gets 421, other
+        paths get 404, a wrong or missing state gets an error page, and the
+        server keeps waiting. The browser's
         page reports success only after the code has been exchanged.
 
         :param host: host name of the redirect URI (``http://{host}:{port}/``).
@@ -730,6 +576,7 @@ class InstalledAppFlow(Flow):
             )
             auth_url, state = self.authorization_url(**kwargs)
             server.expect_state(state)
+            server.expect_host(f"{loopback.format_host(host)}:{server.port}")
             if open_browser:
                 webbrowser.get(browser).open(auth_url, new=1, autoraise=True)
             if authorization_prompt_message:

@@ -16,6 +16,7 @@ import google.oauth2.credentials
 import requests_oauthlib
 
 from .core.client_secrets import load_client_secrets_file, validate_client_config
+from .core.oauth_client import build_session
 
 __all__ = [
     "credentials_from_session",
@@ -29,6 +30,12 @@ def session_from_client_config(
 ) -> tuple[requests_oauthlib.OAuth2Session, dict[str, Any]]:
     """Build an :class:`requests_oauthlib.OAuth2Session` for a Google client configuration.
 
+    The session is a :class:`~flask_google_flow.core.oauth_client.FlowSession`
+    on a :class:`~flask_google_flow.core.oauth_client.FlowClient`: the loopback
+    transport rule, a default timeout, no redirects from the token endpoint and
+    the token-response checks of :class:`~flask_google_flow.flow.Flow` apply to
+    it too.
+
     :param client_config: the client configuration in Google's client-secrets
         format (a ``web`` or ``installed`` key), or that document as JSON text.
     :param scopes: the scopes to request.
@@ -39,10 +46,7 @@ def session_from_client_config(
         if the configuration is not in the expected format.
     """
     client_type, config = validate_client_config(client_config)
-    session = requests_oauthlib.OAuth2Session(
-        client_id=config[client_type]["client_id"], scope=scopes, **kwargs
-    )
-    return session, config
+    return build_session(config[client_type]["client_id"], scopes, **kwargs), config
 
 
 def session_from_client_secrets_file(
@@ -85,15 +89,23 @@ def credentials_from_session(
         configuration with a ``3pi`` key yields external-account
         authorized-user credentials, as in ``google_auth_oauthlib``.
     :returns: new credentials carrying the access token, refresh token, ID
-        token, requested scopes, the scopes actually granted (``granted_scopes``,
-        from the token response's ``scope``) and the expiry (naive UTC, or
-        ``None`` when the provider gave no lifetime).
+        token, the scopes, the scopes actually granted (``granted_scopes``, from
+        the token response's ``scope``) and the expiry (naive UTC, or ``None``
+        when the provider gave no lifetime). When the provider reported the
+        granted scopes, ``scopes`` is that set, so refreshing the credentials
+        never asks for a scope the user did not grant; otherwise it is the
+        session's requested ``scope``.
     :raises ValueError: if the session holds no access token.
     """
     client_config = client_config if client_config is not None else {}
     token = session.token
     if not token or not token.get("access_token"):
         raise ValueError("There is no access token for this session, did you call fetch_token?")
+
+    granted = token.get("scope")
+    if isinstance(granted, str):
+        granted = granted.split()
+    scopes = list(granted) if granted else session.scope
 
     if "3pi" in client_config:
         from google.auth import external_account_authorized_user
@@ -105,7 +117,7 @@ def credentials_from_session(
             client_id=client_config.get("client_id"),
             client_secret=client_config.get("client_secret"),
             token_info_url=client_config.get("token_info_url"),
-            scopes=session.scope,
+            scopes=scopes,
         )
     else:
         credentials = google.oauth2.credentials.Credentials(
@@ -115,8 +127,8 @@ def credentials_from_session(
             token_uri=client_config.get("token_uri"),
             client_id=client_config.get("client_id"),
             client_secret=client_config.get("client_secret"),
-            scopes=session.scope,
-            granted_scopes=token.get("scope"),
+            scopes=scopes,
+            granted_scopes=granted if granted else None,
         )
     credentials.expiry = _expiry(token)
     return credentials

@@ -4,6 +4,9 @@ A tiny threaded HTTP server on a loopback address (RFC 8252 §7.3) that waits
 for the one request that completes the sign-in: ``GET /`` with the ``state``
 of the flow in progress. Everything else is answered and ignored:
 
+* a request whose ``Host`` header is not the redirect URI's host and port
+  (a DNS-rebinding page at ``http://evil.example:<port>/`` that resolves to
+  127.0.0.1) gets ``421`` (``400`` without a ``Host``) and the flow goes on;
 * other paths (``/favicon.ico``, probes) get ``404`` and the flow goes on;
 * a callback whose ``state`` is missing or wrong gets an error page and the
   flow goes on (so a stray or forged request cannot end it);
@@ -149,6 +152,7 @@ class _CallbackApp:
 
     def __init__(self, success_message: str) -> None:
         self.expected_state: str | None = None
+        self.expected_host: str | None = None
         self.success_message = success_message
         self.params: dict[str, str] | None = None
         self.received = threading.Event()
@@ -184,6 +188,16 @@ class _CallbackApp:
             )
             return [body] if environ.get("REQUEST_METHOD") != "HEAD" else []
 
+        if self.expected_host is not None:
+            host = environ.get("HTTP_HOST")
+            if not host:
+                return reply("400 Bad Request", "Bad request", "The request has no Host header.")
+            if host.lower() != self.expected_host:
+                return reply(
+                    "421 Misdirected Request",
+                    "Wrong address",
+                    "This server only answers requests for the sign-in's own address.",
+                )
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return reply("405 Method Not Allowed", "Not allowed", "Only GET is served here.")
         if (environ.get("PATH_INFO") or "/") != "/":
@@ -292,6 +306,15 @@ class LoopbackServer:
     def expect_state(self, state: str) -> None:
         """Accept only callbacks carrying this ``state``."""
         self._app.expected_state = state
+
+    def expect_host(self, authority: str) -> None:
+        """Answer only requests whose ``Host`` header is *authority* (DNS-rebinding defence).
+
+        :param authority: the redirect URI's ``host:port`` as the browser sends
+            it, e.g. ``localhost:8080``, ``127.0.0.1:8080`` or ``[::1]:8080``
+            (compared case-insensitively).
+        """
+        self._app.expected_host = authority.lower()
 
     def wait(self, deadline: float | None) -> dict[str, str]:
         """Block until the real callback arrives and return its query parameters.

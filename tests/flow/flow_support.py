@@ -42,10 +42,17 @@ def token_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def http_get(url: str, timeout: float = 5.0) -> tuple[int, str]:
-    """GET a URL like a browser would; return (status, body). Never follows redirects."""
+def http_get(url: str, timeout: float = 5.0, host: str | None = None) -> tuple[int, str]:
+    """GET a URL like a browser would; return (status, body). Never follows redirects.
+
+    ``host`` sends that ``Host`` header instead of the URL's (as a browser does
+    when a name it resolved points at another address).
+    """
+    request = urllib.request.Request(url)
+    if host is not None:
+        request.add_header("Host", host)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, resp.read().decode("utf-8")
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode("utf-8")
@@ -86,8 +93,8 @@ class FakeBrowser:
         except BaseException as exc:  # reported by the test
             self.errors.append(exc)
 
-    def fetch(self, url: str) -> tuple[int, str]:
-        status, body = http_get(url)
+    def fetch(self, url: str, host: str | None = None) -> tuple[int, str]:
+        status, body = http_get(url, host=host)
         self.results.append((url, status, body))
         return status, body
 

@@ -100,7 +100,6 @@ def test_authorization_url_defaults():
     assert re.fullmatch(r"[A-Za-z0-9\-._~]{128}", verifier)
     expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     assert challenge == expected.decode().rstrip("=")
-    assert flow.oauth2session._state == state
 
 
 def test_verifiers_are_random():
@@ -129,7 +128,8 @@ def test_authorization_url_caller_values_win_and_extra_params_pass():
     assert params["login_hint"] == "a@b.c" and params["nonce"] == "n-1"
     assert params["include_granted_scopes"] == "true"
     assert "ignored" not in params
-    assert flow.oauth2session._state == "my-state"
+    with pytest.raises(exceptions.StateMismatchError):  # the given state is the one expected
+        flow.fetch_token(authorization_response=REDIRECT + "?state=other&code=THE-CODE")
 
 
 def test_no_pkce_when_disabled():
@@ -197,24 +197,32 @@ def test_allowed_redirect_uris(uri):
 @pytest.mark.parametrize(
     "uri", ["http://app.example.com/cb", "http://localhost.evil.com/", "http://10.1.2.3/cb"]
 )
-def test_http_redirect_to_non_loopback_refused(uri):
+def test_http_redirect_to_non_loopback_refused(uri, mocked):
+    flow = make_flow(redirect_uri=uri)  # accepted as a value, as by the reference...
+    flow.redirect_uri = uri
     with pytest.raises(exceptions.InsecureTransportError, match="non-loopback") as info:
-        make_flow(redirect_uri=uri)
+        flow.authorization_url()  # ...and refused when a request is built with it
     # code written for the reference catches oauthlib's class
     assert isinstance(info.value, oauthlib_errors.InsecureTransportError)
-    flow = make_flow()
     with pytest.raises(exceptions.InsecureTransportError):
-        flow.redirect_uri = uri
-    flow.oauth2session.redirect_uri = uri  # bypassing the property is caught later
-    with pytest.raises(exceptions.InsecureTransportError):
-        flow.authorization_url()
+        flow.fetch_token(code="THE-CODE")
+    # the session's own client applies the same rule to direct use of the session
+    with pytest.raises(exceptions.InsecureTransportError, match="redirect URI"):
+        flow.oauth2session.authorization_url(AUTH_URI)
+    assert not mocked.calls
+
+
+def test_sentinel_redirect_uri_is_accepted_as_a_value():
+    sentinel = object()
+    flow = make_flow(redirect_uri=sentinel)
+    assert flow.redirect_uri is sentinel is flow.oauth2session.redirect_uri
 
 
 def test_explicit_opt_in_allows_http_for_that_flow_only():
     flow = make_flow(redirect_uri="http://app.example.com/cb", allow_insecure_http=True)
     assert query(flow.authorization_url()[0])["redirect_uri"] == "http://app.example.com/cb"
     with pytest.raises(exceptions.InsecureTransportError):
-        make_flow(redirect_uri="http://app.example.com/cb")
+        make_flow(redirect_uri="http://app.example.com/cb").authorization_url()
     assert not any(k.startswith("OAUTHLIB") for k in os.environ)
 
 
@@ -230,12 +238,38 @@ def test_http_endpoints_refused_unless_loopback(mocked):
         bad.fetch_token(code="THE-CODE")
     assert not mocked.calls
 
-    # A fake provider on loopback over plain http is fine (no env var needed).
+    # A fake provider's consent page on loopback over plain http is fine (no env var)...
+    local = Flow.from_client_config(
+        make_config(auth_uri="http://127.0.0.1:9999/auth", token_uri="http://127.0.0.1:9999/token"),
+        SCOPES,
+        redirect_uri=REDIRECT,
+    )
+    assert local.authorization_url()[0].startswith("http://127.0.0.1:9999/auth?")
+    # ...but a token endpoint must be https: requests-oauthlib refuses it without the
+    # process-wide switch, which this package never sets. The message says what to do.
+    mocked.post("http://127.0.0.1:9999/token", json=token_body())
+    with pytest.raises(exceptions.InsecureTransportError, match="must be https") as info:
+        local.fetch_token(code="THE-CODE")
+    assert "TLS" in str(info.value) and "OAUTHLIB_INSECURE_TRANSPORT" in str(info.value)
+    assert isinstance(info.value, oauthlib_errors.InsecureTransportError)
+    assert not mocked.calls
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_user_set_insecure_transport_keeps_the_loopback_rule(mocked, monkeypatch):
+    """With the user's own OAUTHLIB_INSECURE_TRANSPORT, loopback http goes through."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     local = Flow.from_client_config(
         make_config(token_uri="http://127.0.0.1:9999/token"), SCOPES, redirect_uri=REDIRECT
     )
     mocked.post("http://127.0.0.1:9999/token", json=token_body())
     assert local.fetch_token(code="THE-CODE")["access_token"] == "ACCESS-tok-123"
+    remote = Flow.from_client_config(
+        make_config(token_uri="http://t.example/token"), SCOPES, redirect_uri=REDIRECT
+    )
+    with pytest.raises(exceptions.InsecureTransportError, match="non-loopback"):
+        remote.fetch_token(code="THE-CODE")
+    assert len(mocked.calls) == 1
 
 
 def test_source_has_no_http_to_https_rewrite():
@@ -246,8 +280,8 @@ def test_source_has_no_http_to_https_rewrite():
         with open(os.path.join(root, name), encoding="utf-8") as handle:
             source = handle.read()
         assert 'replace("http"' not in source
-        assert "OAUTHLIB_INSECURE_TRANSPORT" not in source
-        assert "os.environ[" not in source
+        assert "os.environ[" not in source and "putenv" not in source
+        assert "environ.setdefault" not in source and "environ.update" not in source
 
 
 # -- fetch_token: the request ------------------------------------------------------
@@ -462,7 +496,7 @@ def test_partial_consent_is_accepted_and_reported(mocked):
     assert token["scope"] == granted.split()
     assert token.scope_changed  # oauthlib's token object, as in the reference
     creds = flow.credentials
-    assert creds.scopes == requested
+    assert creds.scopes == granted.split()  # a refresh asks for the granted ones only
     assert creds.granted_scopes == granted.split()
     assert "https://www.googleapis.com/auth/drive" not in creds.granted_scopes
 

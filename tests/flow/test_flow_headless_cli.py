@@ -151,7 +151,7 @@ def test_cli_headless_prints_json(secrets_file, mocked, monkeypatch, capsys):
         "token_uri": TOKEN_URI,
         "client_id": "cid.apps.googleusercontent.com",
         "client_secret": CLIENT_SECRET,
-        "scopes": ["openid", "email"],
+        "scopes": SCOPES,  # what the token response granted, not what was asked
     }
 
 
@@ -267,3 +267,59 @@ def test_get_user_credentials_no_port(monkeypatch):
     monkeypatch.setattr(interactive, "find_open_port", lambda start, stop: None)
     with pytest.raises(ConnectionError):
         interactive.get_user_credentials(["openid"], "id", "secret")
+
+
+def run_cli_headless(secrets_file, monkeypatch, capsys, *options):
+    """Run ``--headless`` with ``options``; return (status, auth URL params, stdout, stderr)."""
+    seen = {}
+
+    def fake_input(prompt):
+        out = capsys.readouterr().out
+        url = next(w for w in out.split() if w.startswith("https://"))
+        seen["params"] = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        return redirected(url, code="THE-CODE")
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    argv = ["--client-secrets", str(secrets_file), "--scope", "openid", "--headless", *options]
+    status = cli.main(argv)
+    captured = capsys.readouterr()
+    return status, seen["params"], captured.out, captured.err
+
+
+def test_cli_prompt_and_login_hint_reach_the_authorization_url(
+    secrets_file, mocked, monkeypatch, capsys
+):
+    mocked.post(TOKEN_URI, json=token_body())
+    status, params, _out, err = run_cli_headless(
+        secrets_file, monkeypatch, capsys, "--prompt", "consent", "--login-hint", "me@example.com"
+    )
+    assert status == 0
+    assert params["prompt"] == "consent" and params["login_hint"] == "me@example.com"
+    assert "refresh token" not in err  # one came back: nothing to explain
+
+
+def test_cli_without_prompt_sends_none(secrets_file, mocked, monkeypatch, capsys):
+    mocked.post(TOKEN_URI, json=token_body())
+    _status, params, _out, _err = run_cli_headless(secrets_file, monkeypatch, capsys)
+    assert "prompt" not in params and "login_hint" not in params
+
+
+def test_cli_says_why_no_refresh_token_came_back(secrets_file, mocked, monkeypatch, capsys):
+    body = token_body()
+    del body["refresh_token"]
+    mocked.post(TOKEN_URI, json=body)
+    status, _params, out, err = run_cli_headless(secrets_file, monkeypatch, capsys)
+    assert status == 0
+    assert "no refresh token was returned" in err
+    assert "first time" in err and "--prompt consent" in err
+    assert json.loads(out.strip().splitlines()[-1])["refresh_token"] is None
+
+
+def test_cli_no_refresh_token_even_with_prompt_consent(secrets_file, mocked, monkeypatch, capsys):
+    body = token_body()
+    del body["refresh_token"]
+    mocked.post(TOKEN_URI, json=body)
+    _status, _params, _out, err = run_cli_headless(
+        secrets_file, monkeypatch, capsys, "--prompt", "consent"
+    )
+    assert "no refresh token was returned" in err and "offline access" in err

@@ -60,7 +60,12 @@ def test_credentials_from_session():
     creds = helpers.credentials_from_session(session, config["web"])
     assert (creds.token, creds.refresh_token, creds.id_token) == ("at", "rt", "idt")
     assert creds.client_secret == CLIENT_SECRET and creds.token_uri == TOKEN_URI
-    assert creds.scopes == SCOPES and creds.granted_scopes == ["openid"]
+    # The granted scopes, so a refresh never asks for an ungranted one.
+    assert creds.scopes == ["openid"] and creds.granted_scopes == ["openid"]
+    del session.token["scope"]
+    session.token = session.token
+    unreported = helpers.credentials_from_session(session, config["web"])
+    assert unreported.scopes == SCOPES and unreported.granted_scopes is None
     assert creds.expiry == datetime.datetime(2033, 5, 18, 3, 33, 20)
     bare = helpers.credentials_from_session(session)
     assert bare.client_id is None and bare.token_uri is None

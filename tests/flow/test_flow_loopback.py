@@ -293,7 +293,8 @@ def test_bind_addr_differs_from_host(browser, mocked, monkeypatch):
             probe.settimeout(0.5)
             assert probe.connect_ex(("127.0.0.1", port)) != 0
         query = callback(url, code="THE-CODE").split("?", 1)[1]
-        b.fetch(f"http://127.0.0.2:{port}/?{query}")
+        # The browser asked for localhost (the redirect URI); the name led to 127.0.0.2.
+        b.fetch(f"http://127.0.0.2:{port}/?{query}", host=f"localhost:{port}")
 
     browser.script = script
     started = record_servers(monkeypatch)
@@ -343,7 +344,7 @@ def test_non_loopback_host_with_opt_in(browser, mocked):
     def script(b, url):
         query = callback(url, code="THE-CODE").split("?", 1)[1]
         port = urlsplit(params_of(url)["redirect_uri"]).port
-        b.fetch(f"http://127.0.0.1:{port}/?{query}")
+        b.fetch(f"http://127.0.0.1:{port}/?{query}", host=f"myhost.example:{port}")
 
     browser.script = script
     flow = make_flow(allow_insecure_http=True)
@@ -356,3 +357,50 @@ def test_non_loopback_host_with_opt_in(browser, mocked):
     )
     browser.join()
     assert flow.redirect_uri.startswith("http://myhost.example:")
+
+
+@pytest.mark.parametrize(
+    "bad_host",
+    ["evil.example:{port}", "evil.example", "127.0.0.1:{port}", "localhost:1", "localhost.:{port}"],
+)
+def test_dns_rebinding_host_is_refused_and_does_not_end_the_flow(browser, mocked, bad_host):
+    """A page on evil.example whose name resolves to 127.0.0.1 must not complete the sign-in."""
+    mocked.post(TOKEN_URI, json=token_body())
+
+    def script(b, url):
+        real = callback(url, code="THE-CODE")
+        port = urlsplit(real).port
+        status, body = b.fetch(real, host=bad_host.format(port=port))
+        assert status == 421 and "own address" in body
+        status, _ = b.fetch(
+            callback(url, code="THE-CODE").replace("/?", "/favicon.ico?"),
+            host=bad_host.format(port=port),
+        )
+        assert status == 421
+        assert b.fetch(real)[0] == 200  # Host: localhost:<port>, as the browser sends it
+
+    browser.script = script
+    creds = make_flow().run_local_server(
+        port=0, timeout_seconds=10, authorization_prompt_message=None
+    )
+    browser.join()
+    assert creds.token == "ACCESS-tok-123"
+    assert len(mocked.calls) == 1  # only the real callback's code was exchanged
+
+
+def test_request_without_host_header_is_refused(browser, mocked):
+    mocked.post(TOKEN_URI, json=token_body())
+
+    def script(b, url):
+        real = callback(url, code="THE-CODE")
+        parts = urlsplit(real)
+        with socket.create_connection(("127.0.0.1", parts.port), timeout=5) as sock:
+            sock.sendall(f"GET /?{parts.query} HTTP/1.0\r\n\r\n".encode())
+            answer = sock.recv(200).decode("latin-1")
+        assert answer.split()[1] == "400"
+        assert b.fetch(real)[0] == 200
+
+    browser.script = script
+    make_flow().run_local_server(port=0, timeout_seconds=10, authorization_prompt_message=None)
+    browser.join()
+    assert len(mocked.calls) == 1
