@@ -50,7 +50,7 @@ def _ca_bundle(value: Any) -> str | None:
     try:
         ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError):
-        raise ValueError(f"{path} is not a PEM file of CA certificates") from None
+        raise ValueError(f"not a PEM file of CA certificates: {path}") from None
     return path
 
 
