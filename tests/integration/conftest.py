@@ -84,7 +84,7 @@ def start_app(
             "SECRET_KEY": "integration-test-secret",
             "GOOGLE_CLIENT_CONFIG": json.dumps(config),
             "GOOGLE_FLOW_DISCOVERY_URL": fake_google.discovery_url,
-            "GOOGLE_FLOW_CA_BUNDLE": fake_google.ca_bundle,  # the fake's https back channel
+            "GOOGLE_FLOW_CA_BUNDLE": fake_google.ca_cert,  # the CA alone: cheap per connection
             "REDIS_URL": redis_server.url,
             "EXAMPLE_DATABASE": str(database),
             **env,
