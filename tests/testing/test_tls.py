@@ -15,6 +15,7 @@ import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from requests.adapters import HTTPAdapter
 
 from flask_google_flow.testing import FakeGoogle
 from flask_google_flow.testing._tls import (
@@ -123,9 +124,7 @@ def test_trust_overrides_requests_ca_bundle_and_touches_no_other_url(running, mo
             session.get(running.discovery_url, timeout=5)
         running.trust(session)
         assert session.get(running.discovery_url, timeout=5).ok
-        assert session.get_adapter("https://accounts.google.com/").__class__.__name__ == (
-            "HTTPAdapter"
-        )
+        assert type(session.get_adapter("https://accounts.google.com/")) is HTTPAdapter
 
 
 def test_trust_needs_a_running_server(fake):
