@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from ..core.hosts import is_loopback_host
 from .fake_google import (
     DEFAULT_ACCOUNT_EMAIL,
     DEFAULT_CLIENT_ID,
@@ -55,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to bind (default 127.0.0.1; the https certificate covers "
-        "127.0.0.1, ::1 and localhost only)",
+        help="loopback address to bind: 127.0.0.1 (default), ::1 or localhost, the names "
+        "its https certificate covers",
     )
     parser.add_argument(
         "--port",
@@ -193,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not is_loopback_host(args.host):
+        parser.error(
+            f"--host {args.host}: the fake Google listens on loopback addresses only "
+            "(127.0.0.1, ::1, localhost), which its https certificate covers"
+        )
     tls_port = args.tls_port
     if tls_port is None:
         tls_port = args.port + 1 if args.port else 0

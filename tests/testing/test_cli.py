@@ -216,3 +216,16 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
 def test_options_have_help(option, phrase):
     options = " ".join(build_parser().format_help().split("options:", 1)[1].split())
     assert phrase in options.split(option + " ", 1)[1][:300]
+
+
+def test_a_non_loopback_host_is_refused():
+    result = subprocess.run(
+        [sys.executable, "-m", "flask_google_flow.testing", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(ROOT),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 2
+    assert "loopback addresses only" in result.stderr
