@@ -179,8 +179,21 @@ def test_redirect_uris_can_be_chosen_and_an_installed_client_gets_google_s_defau
         assert "REQUESTS_CA_BUNDLE=" in printed.text  # how to run a flow-layer script
 
 
+def _free_port_pair() -> int:
+    """A port *p* with *p* + 1 also free a moment ago."""
+    while True:
+        port = free_port()
+        with socket.socket() as first, socket.socket() as second:
+            try:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 def test_the_tls_port_defaults_to_the_next_one():
-    port = free_port()
+    port = _free_port_pair()
     with running_command("--port", str(port)) as (_, printed):
         assert printed.ready_url == f"https://127.0.0.1:{port + 1}"
 
