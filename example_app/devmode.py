@@ -1,9 +1,12 @@
 """Development mode: sign in against the fake Google when no client secrets are configured.
 
 The fake Google from :mod:`flask_google_flow.testing` is started once per
-process, as a real HTTP server on ``127.0.0.1`` (a free port) in a background
-thread, with a few demo accounts. The app is configured against it (its
-discovery URL and client config), and every page shows a banner saying so.
+process, as a real server on ``127.0.0.1`` (free ports) in background
+threads, with a few demo accounts: its sign-in page over plain http (what the
+browser visits: no certificate warning), its back channel (token, certs,
+userinfo, revoke, discovery) over https with a throw-away CA. The app is
+configured against it — its discovery URL, client config and CA bundle
+(``GOOGLE_FLOW_CA_BUNDLE``) — and every page shows a banner saying so.
 
 The fake accepts registered redirect URIs only. The app's callback URL depends
 on how the browser reaches it (``http://127.0.0.1:5000`` or
@@ -49,8 +52,10 @@ def fake_google() -> FakeGoogle:
                 fake.add_account(email, name=name)
             fake.start("127.0.0.1", 0)
             logger.warning(
-                "Development mode: fake Google running at %s (no Google account needed)",
-                fake.base_url,
+                "Development mode: fake Google signing in at %s, back channel %s "
+                "(no Google account needed)",
+                fake.front_channel_url,
+                fake.back_channel_url,
             )
             _fake = fake
         return _fake
@@ -67,6 +72,7 @@ def configure(app: Flask) -> None:
         EXAMPLE_DEV_MODE=True,
         GOOGLE_CLIENT_CONFIG=client_config,
         GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
+        GOOGLE_FLOW_CA_BUNDLE=fake.ca_bundle,
     )
     app.before_request(register_callback)
 

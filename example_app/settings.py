@@ -10,6 +10,9 @@ variable                       meaning
                                Cloud Console.
 ``GOOGLE_CLIENT_CONFIG``       The same JSON, inline.
 ``GOOGLE_FLOW_DISCOVERY_URL``  Another OpenID provider's discovery document.
+``GOOGLE_FLOW_CA_BUNDLE``      PEM CA bundle trusting that provider's https
+                               (e.g. the one ``python -m
+                               flask_google_flow.testing`` prints).
 ``GOOGLE_*``                   Any other option of flask-google-flow, by its
                                config key (``GOOGLE_FLOW_HOSTED_DOMAIN``...).
 ``REDIS_URL``                  Keep sessions in Redis (Flask-Session) instead

@@ -62,6 +62,7 @@ from ..exceptions import (
     ProviderUnavailableError,
 )
 from .hosts import is_loopback_host
+from .tls import CABundleAdapter
 
 if TYPE_CHECKING:
     from .id_token import CertsCache
@@ -386,6 +387,13 @@ class ProviderClient:
         number of threads of the server.
     :param trust_env: :attr:`requests.Session.trust_env` (proxies from the
         environment, ``REQUESTS_CA_BUNDLE``, ``.netrc``).
+    :param verify: path of a PEM CA bundle to verify the provider's TLS
+        certificates with (``GOOGLE_FLOW_CA_BUNDLE``), instead of requests'
+        default (``REQUESTS_CA_BUNDLE``, else certifi's). It is the pooled
+        session's ``verify`` and is applied by the pool's adapter
+        (:class:`~flask_google_flow.core.tls.CABundleAdapter`), so it holds for
+        every request through the pool (mounted sessions, google-auth
+        refreshes) even where ``REQUESTS_CA_BUNDLE`` is set.
     :raises InsecureTransportError: an endpoint or the discovery URL breaks the
         URL rule (checked here for given metadata, at fetch for discovery).
     :raises ValueError: both ``metadata`` and ``discovery_url`` given, or an
@@ -402,6 +410,7 @@ class ProviderClient:
         clock: Callable[[], float] = time.time,
         pool_maxsize: int = 32,
         trust_env: bool = True,
+        verify: str | None = None,
     ) -> None:
         if metadata is not None and discovery_url is not None:
             raise ValueError("pass either metadata or discovery_url, not both")
@@ -423,13 +432,14 @@ class ProviderClient:
         # One connect retry is safe for every method: nothing was sent yet.
         # Reads are never retried, so a token POST is never sent twice.
         retries = Retry(total=1, connect=1, read=False, redirect=0, status=0, other=0)
-        self._adapter = HTTPAdapter(
-            pool_connections=8, pool_maxsize=pool_maxsize, max_retries=retries
-        )
+        pool = {"pool_connections": 8, "pool_maxsize": pool_maxsize, "max_retries": retries}
+        self._adapter = HTTPAdapter(**pool) if verify is None else CABundleAdapter(verify, **pool)
         self._borrowed = _BorrowedAdapter(self._adapter)
         self._environment = EnvironmentCache()
         session = self._environment.install(requests.Session())
         session.trust_env = trust_env
+        if verify is not None:
+            session.verify = verify
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
         session.headers["Accept"] = "application/json"

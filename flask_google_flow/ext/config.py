@@ -10,6 +10,8 @@ numbers, booleans and scope lists are parsed.
 from __future__ import annotations
 
 import json
+import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +38,20 @@ def _optional_float(value: Any) -> float | None:
     if value is None or value == "":
         return None
     return float(value)
+
+
+def _ca_bundle(value: Any) -> str | None:
+    path = _optional_str(value)
+    if path is None:
+        return None
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    if not os.path.isfile(path):
+        raise ValueError(f"no such file: {path}")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError):
+        raise ValueError(f"not a PEM file of CA certificates: {path}") from None
+    return path
 
 
 def _boolean(value: Any) -> bool:
@@ -217,6 +233,16 @@ OPTIONS: tuple[Option, ...] = (
         "Override the signing-certs URL (JWKS, or Google's PEM cert map).",
     ),
     Option(
+        "ca_bundle",
+        "GOOGLE_FLOW_CA_BUNDLE",
+        None,
+        _ca_bundle,
+        "Path of a PEM CA bundle to verify the provider's TLS certificates with "
+        "(e.g. the fake Google's ``ca_bundle``). Default: requests' own "
+        "(``REQUESTS_CA_BUNDLE``, else certifi's). When set it wins over "
+        "``REQUESTS_CA_BUNDLE``; checked at ``init_app``.",
+    ),
+    Option(
         "pending_ttl",
         "GOOGLE_FLOW_PENDING_TTL",
         600,
@@ -307,6 +333,7 @@ class Settings:
     revocation_endpoint: str | None
     userinfo_endpoint: str | None
     jwks_uri: str | None
+    ca_bundle: str | None
     pending_ttl: int
     max_pending: int
     http_timeout: float

@@ -273,6 +273,7 @@ class GoogleFlow:
             timeout=settings.http_timeout,
             overrides=settings.endpoint_overrides() or None,
             clock=self._clock,
+            verify=settings.ca_bundle,
         )
         pending = PendingFlows(
             store_for_session_interface(app.session_interface),

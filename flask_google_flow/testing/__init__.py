@@ -13,12 +13,16 @@ discovery — plus hooks to script failures. Nothing here is active unless a tes
       with fake.intercept():          # requests to Google's URLs reach the fake
           ...
 
-* as a real HTTP server on ``127.0.0.1``::
+* as a real server on ``127.0.0.1``: the consent page over plain http (for
+  browsers), the back channel (token, certs, userinfo, revoke, discovery)
+  over https with a throw-away CA that ``fake.ca_bundle`` trusts::
 
-      with fake.serve() as base_url:  # issuer and endpoints under base_url
+      with fake.serve() as base_url:  # the issuer: https://127.0.0.1:<port>
+          app.config["GOOGLE_FLOW_CA_BUNDLE"] = fake.ca_bundle
           ...
 
-or ``python -m flask_google_flow.testing --port 8765`` in the foreground.
+or ``python -m flask_google_flow.testing --port 8765`` in the foreground,
+which prints the settings to use.
 """
 
 from __future__ import annotations

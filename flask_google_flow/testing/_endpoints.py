@@ -75,12 +75,18 @@ class Endpoints:
         )
 
     @classmethod
-    def under(cls, base_url: str) -> Endpoints:
-        """Every endpoint under ``base_url``, which is also the issuer."""
+    def under(cls, base_url: str, *, authorization_base: str | None = None) -> Endpoints:
+        """Every endpoint under ``base_url``, which is also the issuer.
+
+        :param authorization_base: serve the authorization endpoint (the one
+            page a browser visits) under this URL instead, e.g. the plain-http
+            front channel of the real server.
+        """
         base = base_url.rstrip("/")
+        front = authorization_base.rstrip("/") if authorization_base else base
         return cls(
             issuer=base,
-            authorization=base + AUTHORIZATION_PATHS[0],
+            authorization=front + AUTHORIZATION_PATHS[0],
             token=base + TOKEN_PATHS[0],
             userinfo=base + USERINFO_PATHS[0],
             revocation=base + REVOCATION_PATHS[0],
@@ -88,7 +94,7 @@ class Endpoints:
             jwks=base + JWKS_PATH,
             discovery=base + DISCOVERY_PATH,
             aliases={
-                "authorization": tuple(base + path for path in AUTHORIZATION_PATHS[1:]),
+                "authorization": tuple(front + path for path in AUTHORIZATION_PATHS[1:]),
                 "token": tuple(base + path for path in TOKEN_PATHS[1:]),
                 "revocation": tuple(base + path for path in REVOCATION_PATHS[1:]),
                 "userinfo": tuple(base + path for path in USERINFO_PATHS[1:]),

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 #: WSGI environ key the in-process adapter sets, so timeouts raise instead of sleeping.
 IN_PROCESS_ENVIRON_KEY = "flask_google_flow.testing.in_process"
 
+#: The endpoints a browser visits (served over plain http on loopback in server mode).
+FRONT_CHANNEL = frozenset({"authorize"})
+CHANNELS = ("all", "front", "back")
+
 
 def _rules(endpoint: str, paths: Iterable[str], methods: list[str]) -> list[Rule]:
     return [Rule(path, endpoint=endpoint, methods=methods) for path in paths]
@@ -57,10 +61,17 @@ class FakeGoogleApp:
     and one base URL as a real server alike.
 
     :param fake: the fake whose state and rules it serves.
+    :param channel: ``"all"`` (in-process), ``"front"`` (the browser's
+        authorization endpoint only) or ``"back"`` (everything else: token,
+        certs, userinfo, revoke, discovery); a request for an endpoint of the
+        other channel gets a 404 naming where that endpoint lives.
     """
 
-    def __init__(self, fake: FakeGoogle) -> None:
+    def __init__(self, fake: FakeGoogle, channel: str = "all") -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {CHANNELS}")
         self.fake = fake
+        self.channel = channel
         self.url_map = Map(
             [
                 Rule(DISCOVERY_PATH, endpoint="discovery", methods=["GET"]),
@@ -84,11 +95,28 @@ class FakeGoogleApp:
         except HTTPException as exc:
             self.fake.count_request("other")
             return exc(environ, start_response)
+        if self.channel != "all" and (endpoint in FRONT_CHANNEL) != (self.channel == "front"):
+            self.fake.count_request("other")
+            return self._wrong_channel(endpoint)(environ, start_response)
         counted = "certs" if endpoint in {"certs_pem", "jwks"} else endpoint
         self.fake.count_request(counted)
         failure = self._scripted_failure(counted, environ)
         response = failure or getattr(self, f"_{endpoint}")(request)
         return response(environ, start_response)
+
+    def _wrong_channel(self, endpoint: str) -> Response:
+        endpoints = self.fake.endpoints
+        if self.channel == "front":
+            text = (
+                f"This is the fake Google's browser-facing listener; {endpoint} is served "
+                f"over https under {endpoints.issuer} (discovery: {endpoints.discovery})."
+            )
+        else:
+            text = (
+                "This is the fake Google's https back channel; sign-in pages are served "
+                f"over plain http at {endpoints.authorization}."
+            )
+        return _no_store(Response(text + "\n", status=404, mimetype="text/plain"))
 
     # -- scripted failures -----------------------------------------------------------
 

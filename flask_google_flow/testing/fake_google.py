@@ -4,6 +4,14 @@ One :class:`FakeGoogle` holds the state; its :attr:`~FakeGoogle.wsgi_app`
 serves it over HTTP, either in-process through ``responses``
 (:meth:`FakeGoogle.intercept`) or as a real server on 127.0.0.1
 (:meth:`FakeGoogle.start`). Both modes run the same code.
+
+The real server has two listeners, like Google: the **front channel** (the
+authorization/consent page a browser visits) over plain http on loopback
+(RFC 8252 allows it, and a browser shows no certificate warning), and the
+**back channel** (token, certs, userinfo, revoke, discovery: what an app
+calls server-to-server) over https with a throw-away CA
+(:mod:`~flask_google_flow.testing._tls`); apps trust it through
+:attr:`FakeGoogle.ca_bundle`. The back channel's URL is the issuer.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from ._model import (
 )
 
 if TYPE_CHECKING:
+    import requests
     import responses
 
     from ._server import BackgroundServer
@@ -82,7 +91,7 @@ class FakeGoogle:
     :param base_url: serve every endpoint under this URL (issuer = base URL)
         when intercepting; default ``None`` uses Google's real URLs and issuer
         ``https://accounts.google.com``. :meth:`start` replaces it with the
-        server's ``http://127.0.0.1:<port>`` while running.
+        server's URLs while running (:attr:`base_url`).
     :param clock: a ``time.time``-like callable (e.g. :class:`FakeClock`) for
         every expiry the fake checks and every ``iat``/``exp`` it issues.
     :param signing_key: an RSA private key (object or PEM) or :class:`SigningKey`;
@@ -141,7 +150,7 @@ class FakeGoogle:
         self._configured_base_url = base_url.rstrip("/") if base_url else None
         self._lock = threading.RLock()
         self._wake = threading.Event()
-        self._server: BackgroundServer | None = None
+        self._servers: tuple[BackgroundServer, BackgroundServer] | None = None
         if signing_key is None:
             key = pooled_signing_key(0)
         elif isinstance(signing_key, SigningKey):
@@ -177,15 +186,35 @@ class FakeGoogle:
 
     @property
     def base_url(self) -> str | None:
-        """The running server's URL, else the configured ``base_url`` (``None``: Google's)."""
-        if self._server is not None:
-            return self._server.base_url
+        """The issuer's URL: while the server runs its https back channel
+        (``https://127.0.0.1:<port>``, see :attr:`back_channel_url`), else the
+        configured ``base_url`` (``None``: Google's)."""
+        servers = self._servers
+        if servers is not None:
+            return servers[1].base_url
         return self._configured_base_url
+
+    @property
+    def front_channel_url(self) -> str | None:
+        """While the server runs: the plain-http URL of the pages a browser visits
+        (the authorization endpoint, :attr:`Endpoints.authorization`); else ``None``."""
+        servers = self._servers
+        return servers[0].base_url if servers is not None else None
+
+    @property
+    def back_channel_url(self) -> str | None:
+        """While the server runs: the https URL of the endpoints an app calls
+        (token, certs, userinfo, revoke, discovery) and the issuer; else ``None``."""
+        servers = self._servers
+        return servers[1].base_url if servers is not None else None
 
     @property
     def endpoints(self) -> Endpoints:
         """The current endpoint URLs (they change while the server runs)."""
-        base = self.base_url
+        servers = self._servers
+        if servers is not None:
+            return Endpoints.under(servers[1].base_url, authorization_base=servers[0].base_url)
+        base = self._configured_base_url
         return Endpoints.under(base) if base else Endpoints.google()
 
     @property
@@ -197,6 +226,47 @@ class FakeGoogle:
     def discovery_url(self) -> str:
         """The URL of the OpenID discovery document."""
         return self.endpoints.discovery
+
+    @property
+    def ca_bundle(self) -> str:
+        """Path of a PEM CA bundle that trusts the server's https back channel.
+
+        The public CAs ``requests`` trusts by default (``REQUESTS_CA_BUNDLE``,
+        else certifi's) plus this process's throw-away CA, which may sign for
+        loopback names only — so an app given it (``GOOGLE_FLOW_CA_BUNDLE``)
+        still reaches real hosts, and trusts nothing new for them. The same
+        file for every fake of the process; deleted when the process exits.
+        """
+        from ._tls import throwaway_tls
+
+        return throwaway_tls().ca_bundle
+
+    @property
+    def ca_cert(self) -> str:
+        """Path of the throw-away CA certificate alone (PEM), e.g. for ``curl --cacert``."""
+        from ._tls import throwaway_tls
+
+        return throwaway_tls().ca_cert
+
+    def trust(self, session: requests.Session) -> requests.Session:
+        """Make ``session`` verify the running server's back channel with the throw-away CA.
+
+        Mounts a :class:`~flask_google_flow.core.tls.CABundleAdapter` for the
+        back channel's URL only; other URLs keep the session's own settings.
+        Unlike ``session.verify = fake.ca_bundle`` it also holds where
+        ``REQUESTS_CA_BUNDLE`` is set (``requests`` lets that variable win
+        over ``session.verify``). For a flow: ``fake.trust(flow.oauth2session)``.
+
+        :returns: ``session``.
+        :raises RuntimeError: the server is not running.
+        """
+        from ..core.tls import CABundleAdapter
+
+        back = self.back_channel_url
+        if back is None:
+            raise RuntimeError("start the fake Google server first (start() or serve())")
+        session.mount(back + "/", CABundleAdapter(self.ca_cert))
+        return session
 
     # -- accounts and clients ----------------------------------------------------
 
@@ -894,46 +964,73 @@ class FakeGoogle:
         with intercept(self, mock, allow_network=tuple(allow_network)) as active:
             yield active
 
-    def start(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> str:
-        """Serve the fake over HTTP in a background thread.
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True, tls_port: int = 0
+    ) -> str:
+        """Serve the fake over HTTP in background threads, on two loopback ports.
 
-        While it runs every endpoint lives under ``http://<host>:<port>`` and
-        that is the issuer.
+        * ``http://<host>:<port>`` (:attr:`front_channel_url`): the
+          authorization/consent page, for browsers — plain http on loopback,
+          so no certificate warning;
+        * ``https://<host>:<tls_port>`` (:attr:`back_channel_url`, the issuer
+          and :attr:`base_url`): token, certs, userinfo, revoke and discovery,
+          with a certificate of the throw-away CA in :attr:`ca_bundle`.
 
-        :param host: the address to bind (loopback by default).
-        :param port: the port; ``0`` picks a free one.
+        Each listener answers its own endpoints only (others: 404 saying
+        where they live). :meth:`client_config` and :meth:`discovery_document`
+        give these URLs.
+
+        :param host: the address to bind (loopback by default; the
+            certificate covers ``127.0.0.1``, ``::1`` and ``localhost``).
+        :param port: the front channel's port; ``0`` picks a free one.
         :param quiet: do not log each request.
-        :returns: the base URL.
+        :param tls_port: the back channel's port; ``0`` picks a free one.
+        :returns: the base URL (the back channel's, the issuer).
         :raises RuntimeError: if it is already running.
+        :raises OSError: a port cannot be bound.
         """
         from ._server import BackgroundServer
+        from ._tls import throwaway_tls
+        from ._wsgi import FakeGoogleApp
 
         with self._lock:
-            if self._server is not None:
+            if self._servers is not None:
                 raise RuntimeError("the fake Google server is already running")
             self._wake.clear()
-            server = BackgroundServer(self.wsgi_app, host, port, quiet=quiet)
-            server.start()
-            self._server = server
-            return server.base_url
+            tls = throwaway_tls().server_context()
+            front = BackgroundServer(FakeGoogleApp(self, "front"), host, port, quiet=quiet)
+            front.start()
+            try:
+                back = BackgroundServer(
+                    FakeGoogleApp(self, "back"), host, tls_port, quiet=quiet, tls=tls
+                )
+            except BaseException:
+                front.stop()
+                raise
+            back.start()
+            self._servers = (front, back)
+            return back.base_url
 
     def stop(self) -> None:
-        """Stop the background server and free its port (no-op if not running)."""
+        """Stop the background servers and free their ports (no-op if not running)."""
         with self._lock:
-            server, self._server = self._server, None
-        if server is not None:
+            servers, self._servers = self._servers, None
+        if servers is not None:
             self._wake.set()
-            server.stop()
+            for server in servers:
+                server.stop()
 
     @property
     def is_running(self) -> bool:
-        """Whether the background HTTP server is running."""
-        return self._server is not None
+        """Whether the background HTTP servers are running."""
+        return self._servers is not None
 
     @contextlib.contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> Iterator[str]:
-        """Context manager around :meth:`start` / :meth:`stop`; yields the base URL."""
-        base_url = self.start(host, port, quiet=quiet)
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True, tls_port: int = 0
+    ) -> Iterator[str]:
+        """Context manager around :meth:`start` / :meth:`stop`; yields the base URL (issuer)."""
+        base_url = self.start(host, port, quiet=quiet, tls_port=tls_port)
         try:
             yield base_url
         finally:

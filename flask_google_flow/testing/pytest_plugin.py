@@ -26,10 +26,12 @@ Fixtures
     sleeping.
 ``fake_google_server``
     A :class:`~flask_google_flow.testing.FakeGoogle` served over real HTTP on
-    ``127.0.0.1`` (a free port) for the test's duration, for browsers and
-    other processes; configure the app with
-    ``GOOGLE_FLOW_DISCOVERY_URL=fake_google_server.discovery_url`` and
-    ``GOOGLE_CLIENT_CONFIG=fake_google_server.client_config(redirect_uris=[...])``.
+    ``127.0.0.1`` (free ports) for the test's duration, for browsers and
+    other processes: the consent page over plain http, the back channel
+    (token, certs, userinfo, revoke, discovery) over https. Configure the app with
+    ``GOOGLE_FLOW_DISCOVERY_URL=fake_google_server.discovery_url``,
+    ``GOOGLE_CLIENT_CONFIG=fake_google_server.client_config(redirect_uris=[...])`` and
+    ``GOOGLE_FLOW_CA_BUNDLE=fake_google_server.ca_bundle``.
 ``google_login``
     A :class:`GoogleLogin` helper: ``google_login(client, account=..., scopes=...,
     next=...)`` signs a Flask test client in through the app's real
@@ -173,9 +175,11 @@ def fake_google(
 def fake_google_server(
     request: pytest.FixtureRequest, fake_google_clock: FakeClock
 ) -> Iterator[FakeGoogle]:
-    """A fake Google served over HTTP on ``127.0.0.1`` (free port) for the test's duration.
+    """A fake Google served over HTTP on ``127.0.0.1`` (free ports) for the test's duration.
 
-    Its issuer and every endpoint live under ``fake_google_server.base_url``.
+    The consent page is under ``fake_google_server.front_channel_url`` (http);
+    the issuer and every other endpoint under ``fake_google_server.base_url``
+    (https, trusted by ``fake_google_server.ca_bundle``).
     Keyword arguments of ``@pytest.mark.fake_google(...)`` go to
     :class:`~flask_google_flow.testing.FakeGoogle`.
     """

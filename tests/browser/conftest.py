@@ -1,5 +1,9 @@
 """A real browser, the example app on a real WSGI server, the fake Google on another.
 
+The browser visits the fake's consent page over plain http (loopback); the app
+reaches its back channel over https, trusting it through ``GOOGLE_FLOW_CA_BUNDLE``
+in the app's config (nothing is set in this process's environment).
+
 Chromium is Debian's (``apt-get install chromium``), driven by the Playwright
 Python package; no browser is ever downloaded. Everything listens on 127.0.0.1.
 """
@@ -101,6 +105,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Any) -> Itera
             {
                 "SECRET_KEY": "browser-test-secret",
                 "GOOGLE_FLOW_DISCOVERY_URL": fake.discovery_url,
+                "GOOGLE_FLOW_CA_BUNDLE": fake.ca_bundle,  # its https back channel
                 "GOOGLE_CLIENT_CONFIG": fake.client_config(
                     redirect_uris=[f"{server.url}/oauth2callback"]
                 ),

@@ -39,7 +39,8 @@ def test_newcomer_signs_in_without_a_google_account(page, dev_server, shoot, hos
     assert "Development mode" in page.inner_text("#dev-banner")
     shoot(page, "home")
     page.click("#sign-in-main")
-    page.wait_for_url(f"{devmode.fake_google().base_url}/**")
+    page.wait_for_url(f"{devmode.fake_google().front_channel_url}/**")
+    assert page.url.startswith("http://127.0.0.1:")  # plain http: no certificate warning
     page.check('input[name=account][value="bob@example.com"]')
     shoot(page, "consent")
     page.click("#allow")

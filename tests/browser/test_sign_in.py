@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 def consent(page, fake, account=None):
     """Wait for the fake Google's consent page; pick *account* if given."""
-    page.wait_for_url(f"{fake.base_url}/**")
+    page.wait_for_url(f"{fake.front_channel_url}/**")
     page.locator("#fake-google-banner").wait_for()
     if account:
         page.check(f'input[name=account][value="{account}"]')

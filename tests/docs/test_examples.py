@@ -41,11 +41,12 @@ def test_quickstart_development_mode_with_the_fake_google_server(tmp_path, monke
         monkeypatch.setenv(
             "FLASK_GOOGLE_FLOW_DISCOVERY_URL", f"{base_url}/.well-known/openid-configuration"
         )
+        monkeypatch.setenv("FLASK_GOOGLE_FLOW_CA_BUNDLE", fake.ca_bundle)
         monkeypatch.setenv("FLASK_GOOGLE_FLOW_SESSION_DIR", str(tmp_path / "sessions"))
         app = load_example("quickstart_app").create_app()
         client = app.test_client()
         start = client.get("/authorize?next=/")
-        assert start.headers["Location"].startswith(base_url)
+        assert start.headers["Location"].startswith(fake.front_channel_url + "/")
         callback = fake.approve(start.headers["Location"])
         assert callback.startswith("http://127.0.0.1:5000/oauth2callback?")
         response = client.get(path_of(callback))

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from example_app import create_app, devmode
+from flask_google_flow import GoogleFlow
 
 from .conftest import path_of, query_of
 
@@ -25,9 +26,15 @@ def test_without_client_secrets_the_fake_google_serves_on_loopback(dev_app):
     assert dev_app.config["EXAMPLE_DEV_MODE"] is True
     fake = devmode.fake_google()
     assert fake.is_running
-    assert fake.base_url.startswith("http://127.0.0.1:")
+    assert fake.front_channel_url.startswith("http://127.0.0.1:")  # the browser: no TLS warning
+    assert fake.base_url.startswith("https://127.0.0.1:")  # the back channel
     assert dev_app.config["GOOGLE_FLOW_DISCOVERY_URL"] == fake.discovery_url
-    document = requests.get(fake.discovery_url, timeout=5).json()
+    assert dev_app.config["GOOGLE_FLOW_CA_BUNDLE"] == fake.ca_bundle
+    assert GoogleFlow.state(dev_app).provider.session.verify == fake.ca_bundle
+    client_config = dev_app.config["GOOGLE_CLIENT_CONFIG"]["web"]
+    assert client_config["auth_uri"].startswith(fake.front_channel_url + "/")
+    assert client_config["token_uri"].startswith(fake.base_url + "/")
+    document = requests.get(fake.discovery_url, timeout=5, verify=fake.ca_bundle).json()
     assert document["issuer"] == fake.base_url
 
 
@@ -72,6 +79,9 @@ def test_full_sign_in_over_real_http_from_either_loopback_name(dev_app, host):
     page = client.get("/profile", base_url=base).get_data(as_text=True)
     assert '<td id="claim-email">alice@example.com</td>' in page
     assert f'<td id="claim-iss">{fake.issuer}</td>' in page
+    userinfo = client.get("/userinfo", base_url=base)  # an API call over the https back channel
+    assert userinfo.status_code == 200, userinfo.get_data(as_text=True)
+    assert '<td id="info-email">alice@example.com</td>' in userinfo.get_data(as_text=True)
 
 
 def test_a_non_loopback_host_is_not_registered_with_the_fake(dev_app):

@@ -190,12 +190,13 @@ def test_sign_in_over_real_http_with_discovery(tmp_path):
             SECRET_KEY="k",
             GOOGLE_CLIENT_CONFIG=fake.client_config(["http://localhost/oauth2callback"]),
             GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
+            GOOGLE_FLOW_CA_BUNDLE=fake.ca_bundle,
         )
         seen = []
         GoogleFlow(app, store=lambda credentials, id_info: seen.append(id_info))
         client = app.test_client()
         location = start(client)
-        assert location.startswith(base_url)
+        assert location.startswith(fake.front_channel_url + "/")
         response = client.get(callback_path(fake.approve(location)))
         assert response.status_code == 302
         assert seen[0]["iss"] == base_url

@@ -2,10 +2,12 @@
 
 The app under gunicorn is the example app, ``example_app:create_app()``,
 configured by its environment variables (``SECRET_KEY``,
-``GOOGLE_CLIENT_CONFIG``, ``GOOGLE_FLOW_DISCOVERY_URL``, ``REDIS_URL``,
-``EXAMPLE_DATABASE``). Its SQLite ``store_audit`` table has one row per
-``store`` call, by ``sub``. Gunicorn's access log records the worker PID of
-every request (path only, never the query string with its code and state).
+``GOOGLE_CLIENT_CONFIG``, ``GOOGLE_FLOW_DISCOVERY_URL``,
+``GOOGLE_FLOW_CA_BUNDLE`` — the fake's back channel is https — ``REDIS_URL``,
+``EXAMPLE_DATABASE``), passed to gunicorn's process only. Its SQLite
+``store_audit`` table has one row per ``store`` call, by ``sub``. Gunicorn's
+access log records the worker PID of every request (path only, never the
+query string with its code and state).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def start_app(
             "SECRET_KEY": "integration-test-secret",
             "GOOGLE_CLIENT_CONFIG": json.dumps(config),
             "GOOGLE_FLOW_DISCOVERY_URL": fake_google.discovery_url,
+            "GOOGLE_FLOW_CA_BUNDLE": fake_google.ca_cert,  # the CA alone: cheap per connection
             "REDIS_URL": redis_server.url,
             "EXAMPLE_DATABASE": str(database),
             **env,

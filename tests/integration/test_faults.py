@@ -128,8 +128,8 @@ def test_pending_flows_lost_to_a_redis_restart_mean_start_again(
 def test_token_endpoint_trouble_fails_only_those_logins(start_app, fake_google, kind, status):
     app = start_app(GOOGLE_FLOW_HTTP_TIMEOUT="1")
     failing = 8
-    # A slow answer takes 3 s; the app gives up after 1 s.
-    fake_google.fail_token(kind, times=failing, delay=3.0)
+    # A slow answer would take 20 s; the app gives up after 1 s.
+    fake_google.fail_token(kind, times=failing, delay=20.0)
     started = time.monotonic()
     report = run_logins(app.url, _accounts(fake_google, kind, 60), concurrency=20, deadline=60)
     print(f"\nTOKEN {kind}: {report.summary()} ({time.monotonic() - started:.1f} s)")
@@ -138,8 +138,9 @@ def test_token_endpoint_trouble_fails_only_those_logins(start_app, fake_google, 
     assert finals == Counter({302: 60 - failing, status: failing}), finals
     for login in report.failed:
         assert "Google" in login.bodies[-1] and "Traceback" not in login.bodies[-1]
-    # Workers were not stuck: each timed-out login took about the timeout, not
-    # the provider's 3 s, and logins right after the trouble are quick.
-    assert max(x.seconds for x in report.failed) < 2.9
+    # Workers were not stuck: each timed-out login took about the timeout plus
+    # queueing, far from the provider's 20 s, and logins right after the trouble
+    # are not held up by it. (Wide margins: the machine may be busy.)
+    assert max(x.seconds for x in report.failed) < 10
     after = run_logins(app.url, _accounts(fake_google, kind + "-after", 20), concurrency=10)
-    assert not after.failed and after.percentile(99) < 1.0, after.summary()
+    assert not after.failed and after.percentile(99) < 5, after.summary()

@@ -54,6 +54,7 @@ def serve_app(
             SECRET_KEY="race-secret",
             GOOGLE_CLIENT_CONFIG=fake_google.client_config([base + "/oauth2callback"]),
             GOOGLE_FLOW_DISCOVERY_URL=fake_google.discovery_url,
+            GOOGLE_FLOW_CA_BUNDLE=fake_google.ca_bundle,
             **backend,
         )
         extension = GoogleFlow()

@@ -151,6 +151,10 @@ def test_the_fake_runs_on_the_clock_fixture(fake_google, fake_google_clock):
 def test_fake_google_server_serves_over_http(fake_google_server):
     import requests
 
-    assert fake_google_server.base_url.startswith("http://127.0.0.1:")
-    document = requests.get(fake_google_server.discovery_url, timeout=5).json()
+    assert fake_google_server.base_url.startswith("https://127.0.0.1:")
+    assert fake_google_server.front_channel_url.startswith("http://127.0.0.1:")
+    document = requests.get(
+        fake_google_server.discovery_url, timeout=5, verify=fake_google_server.ca_bundle
+    ).json()
     assert document["issuer"] == fake_google_server.base_url
+    assert document["authorization_endpoint"].startswith(fake_google_server.front_channel_url)

@@ -119,7 +119,7 @@ def google(
             yield Google(fake, clock, session, request.param)
     else:
         with fake.serve():
-            yield Google(fake, clock, session, request.param)
+            yield Google(fake, clock, fake.trust(session), request.param)
 
 
 @pytest.fixture
@@ -131,6 +131,6 @@ def in_process(fake: FakeGoogle, clock: FakeClock, session: requests.Session) ->
 
 @pytest.fixture
 def server(fake: FakeGoogle, clock: FakeClock, session: requests.Session) -> Iterator[Google]:
-    """The fake as a real HTTP server only."""
+    """The fake as a real HTTP server only (its back channel trusted by ``session``)."""
     with fake.serve():
-        yield Google(fake, clock, session, "server")
+        yield Google(fake, clock, fake.trust(session), "server")

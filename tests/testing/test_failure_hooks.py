@@ -86,6 +86,7 @@ def test_stop_wakes_a_sleeping_timeout(fake, session):
     import time
 
     with fake.serve():
+        fake.trust(session)
         fake.fail("certs", "timeout", delay=30)
         results = []
         thread = threading.Thread(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import subprocess
-import sys
 from urllib.parse import urlencode
 
 import pytest
@@ -87,65 +84,49 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def test_server_start_stop_frees_the_port(fake, session):
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_server_start_stop_frees_both_ports(fake, session):
     base_url = fake.start()
-    port = int(base_url.rsplit(":", 1)[1])
+    front, back = fake.front_channel_url, fake.back_channel_url
+    fake.trust(session)
     try:
         assert fake.is_running
+        assert base_url == back == fake.issuer
+        assert front.startswith("http://127.0.0.1:") and back.startswith("https://127.0.0.1:")
         assert session.get(fake.discovery_url, timeout=5).json()["issuer"] == base_url
         with pytest.raises(RuntimeError, match="already running"):
             fake.start()
     finally:
         fake.stop()
     assert not fake.is_running
+    assert fake.front_channel_url is None and fake.back_channel_url is None
     assert fake.issuer == "https://accounts.google.com"
-    assert _port_is_free(port)
+    assert _port_is_free(_port(front)) and _port_is_free(_port(back))
     with pytest.raises(requests.ConnectionError):
         session.get(base_url + "/oauth2/v3/certs", timeout=1)
     fake.stop()  # a no-op
 
 
+def test_a_busy_tls_port_fails_start_and_frees_the_other(fake):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        with pytest.raises(OSError):
+            fake.start(tls_port=busy.getsockname()[1])
+    assert not fake.is_running
+    with fake.serve():  # nothing of the failed start is left behind
+        assert fake.is_running
+
+
 def test_serve_context_manager_and_restart(fake, session):
     for _ in range(2):
         with fake.serve() as base_url:
+            fake.trust(session)
             assert session.get(base_url + "/oauth2/v1/certs", timeout=5).ok
         assert not fake.is_running
-
-
-def test_main_runs_a_foreground_server(tmp_path, session):
-    config_file = tmp_path / "client_secret.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flask_google_flow.testing",
-            "--redirect-uri",
-            "http://127.0.0.1:5000/oauth2callback",
-            "--account",
-            "bob@example.com",
-            "--client-config-file",
-            str(config_file),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("READY "):
-                break
-        base_url = lines[-1].split()[1]
-        output = "".join(lines)
-        assert f"{base_url}/.well-known/openid-configuration" in output
-        assert "Fake Google (testing)" in output
-        assert session.get(base_url + "/.well-known/openid-configuration", timeout=5).ok
-        assert '"token_uri": "' + base_url + '/token"' in config_file.read_text()
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        with contextlib.suppress(Exception):
-            process.stdout.close()
 
 
 def test_flask_test_client_login_with_no_network():
@@ -206,6 +187,7 @@ def test_concurrent_logins_against_the_real_server(server):
     def login(_: int) -> str:
         with requests.Session() as session:
             session.trust_env = False
+            server.fake.trust(session)
             url, verifier = server.authorization_url()
             callback = server.fake.approve(url)
             response = session.post(

@@ -31,8 +31,8 @@ def test_full_code_exchange_with_pkce(google):
 
 
 def test_server_mode_issuer_is_base_url(server):
-    assert server.fake.issuer == server.fake.base_url
-    assert server.fake.base_url.startswith("http://127.0.0.1:")
+    assert server.fake.issuer == server.fake.base_url == server.fake.back_channel_url
+    assert server.fake.base_url.startswith("https://127.0.0.1:")
 
 
 def test_in_process_uses_google_urls(in_process):
