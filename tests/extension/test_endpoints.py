@@ -40,19 +40,15 @@ def _init(app: Flask, clock: FakeClock, stored: list | None = None) -> Flask:
     return app
 
 
+def _keys_of(idp: FakeGoogle) -> dict[str, str]:
+    """The settings that make ID tokens of *idp* verifiable (its issuer and keys)."""
+    return {"GOOGLE_FLOW_ISSUER": idp.issuer, "GOOGLE_FLOW_JWKS_URI": idp.endpoints.jwks}
+
+
 def test_client_secrets_auth_uri_and_token_uri_are_used(idp, clock, tmp_path):
     stored: list = []
     config = idp.client_config([CALLBACK])
-    app = _init(
-        _app(
-            tmp_path,
-            config,
-            GOOGLE_FLOW_ISSUER=idp.issuer,
-            GOOGLE_FLOW_JWKS_URI=idp.endpoints.jwks,
-        ),
-        clock,
-        stored,
-    )
+    app = _init(_app(tmp_path, config, **_keys_of(idp)), clock, stored)
     client = app.test_client()
     assert start(client).startswith(config["web"]["auth_uri"] + "?")
     # The code goes to the client secrets' token_uri (the fake at idp.test
@@ -74,8 +70,7 @@ def test_explicit_settings_beat_the_client_secrets(idp, clock, tmp_path):
         _app(
             tmp_path,
             config,
-            GOOGLE_FLOW_ISSUER=idp.issuer,
-            GOOGLE_FLOW_JWKS_URI=idp.endpoints.jwks,
+            **_keys_of(idp),
             GOOGLE_FLOW_AUTHORIZATION_ENDPOINT=idp.endpoints.authorization,
             GOOGLE_FLOW_TOKEN_ENDPOINT=idp.endpoints.token,
         ),
