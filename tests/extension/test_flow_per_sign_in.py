@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 
 from flask_google_flow import GoogleFlow
+from flask_google_flow.exceptions import InsecureTransportError
 from flask_google_flow.ext import views
 from flask_google_flow.flow import Flow
 from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
@@ -91,6 +92,20 @@ def test_the_flow_session_borrows_the_apps_pool_and_transport(
     monkeypatch.setattr(provider.adapter, "send", recording_send)
     assert sign_in(client, fake).status_code == 302
     assert fake.endpoints.token in sent  # the code exchange went through the shared pool
+
+
+def test_a_token_endpoint_the_flow_refuses_is_a_clean_502(app, client, fake, stored, monkeypatch):
+    """E.g. a provider-named plain-http token endpoint: the provider's fault, never a 500."""
+
+    def refuse(self, **kwargs):
+        raise InsecureTransportError("the token endpoint uses plain http")
+
+    monkeypatch.setattr(Flow, "fetch_token", refuse)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = sign_in(client, fake)
+    assert response.status_code == 502
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert stored == []
 
 
 def test_a_refresh_token_is_carried_over_through_the_flow(client, fake, stored, flows):
@@ -258,3 +273,9 @@ def test_the_code_exchange_uses_the_providers_verify(tls, tmp_path):
     app = _tls_app(tmp_path, server.url)
     assert _login(app) == 502  # SSLError: the provider's fault as far as the browser knows
     assert server.requests == 0
+
+
+def test_the_flow_has_the_apps_http_timeout(make_app, fake, flows):
+    app = make_app(config={"GOOGLE_FLOW_HTTP_TIMEOUT": "2.5"})
+    assert sign_in(app.test_client(), fake).status_code == 302
+    assert [flow.timeout for flow in flows] == [2.5, 2.5]
