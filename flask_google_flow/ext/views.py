@@ -223,7 +223,7 @@ def _sign_in_credentials(state: AppState, flow: Flow) -> Credentials:
     return credentials
 
 
-def _exchange_code(flow: Flow, code: str) -> dict[str, Any]:
+def _fetch_token(flow: Flow, code: str) -> dict[str, Any]:
     """``flow.fetch_token(code=...)``, its failures as HTTP errors."""
     try:
         return flow.fetch_token(code=code)
@@ -330,7 +330,7 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
 
     scopes = requested_scopes(state, pending.extra_scopes)
     flow = new_flow(state, scopes, pending.redirect_uri, pending.code_verifier)
-    token = _exchange_code(flow, code)
+    token = _fetch_token(flow, code)
 
     id_info: dict[str, Any] = {}
     if "openid" in scopes:
