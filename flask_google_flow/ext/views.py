@@ -22,6 +22,7 @@ import functools
 import inspect
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from typing import Any, NoReturn
 from urllib.parse import urlencode
@@ -218,7 +219,7 @@ _FLOW_TAKES_CLOCK = "clock" in inspect.signature(Flow).parameters
 def _sign_in_credentials(state: AppState, flow: Flow) -> Credentials:
     """``flow.credentials``, their expiry on the app's clock."""
     credentials = flow.credentials
-    if not _FLOW_TAKES_CLOCK:
+    if not _FLOW_TAKES_CLOCK and state.clock is not time.time:
         expiry_on_clock(credentials, state.clock())
     return credentials
 
