@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from flask_google_flow import GoogleFlow
@@ -279,3 +280,19 @@ def test_the_flow_has_the_apps_http_timeout(make_app, fake, flows):
     app = make_app(config={"GOOGLE_FLOW_HTTP_TIMEOUT": "2.5"})
     assert sign_in(app.test_client(), fake).status_code == 302
     assert [flow.timeout for flow in flows] == [2.5, 2.5]
+
+
+def test_the_flow_session_gets_the_environments_proxy_for_the_token_endpoint(
+    make_app, fake, flows, monkeypatch
+):
+    for name in ("https_proxy", "all_proxy", "ALL_PROXY", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    app = make_app()
+    start(app.test_client())
+    session = flows[0].oauth2session
+    token_endpoint = app.extensions["google_flow"].metadata.token_endpoint
+    assert requests.utils.select_proxy(token_endpoint, session.proxies) == (
+        "http://proxy.example:3128"
+    )
+    assert session.trust_env is False  # resolved once, not per request
