@@ -8,11 +8,21 @@ on every call.
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from flask_google_flow.core.provider import GOOGLE, ProviderClient
 
 TOKEN = GOOGLE.token_endpoint
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch) -> None:
+    """No proxy or CA-bundle variable of the machine running the tests."""
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
 
 
 def _settings(session: requests.Session, url: str) -> dict:
