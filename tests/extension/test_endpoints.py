@@ -168,8 +168,12 @@ def test_loopback_http_is_allowed(fake, clock, tmp_path):
     assert app.extensions["google_flow"].metadata.token_endpoint == "http://127.0.0.1:9/token"
 
 
-def test_a_plain_http_endpoint_from_discovery_is_not_an_init_app_error(idp, clock, tmp_path):
-    """Discovery is the provider's word: checked when fetched (a 502, see tests/audit)."""
+def test_discovery_is_not_fetched_at_init_app(idp, clock, tmp_path):
+    """Discovery is the provider's word: its endpoints are checked when fetched.
+
+    A plain-http endpoint in the document is a 502 at first use
+    (tests/audit/test_provider_failures.py), not an init_app error.
+    """
     app = _app(
         tmp_path, idp.client_config([CALLBACK]), GOOGLE_FLOW_DISCOVERY_URL=idp.endpoints.discovery
     )
