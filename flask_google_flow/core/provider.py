@@ -4,7 +4,10 @@
 :data:`GOOGLE` holds Google's. :class:`ProviderClient` is the one object per
 Flask app that talks to them: it owns a single :class:`requests.Session` with
 a connection pool sized for threaded servers, so a steady stream of sign-ins
-opens no new TLS connection per login, and every call has a timeout.
+opens no new TLS connection per login, and every call has a timeout. Sessions
+made per use (the per-sign-in ``Flow``'s ``OAuth2Session``, the users'
+authorized sessions) borrow that pool and the client's transport settings
+through :meth:`ProviderClient.mount`.
 
 URL rule (:func:`check_endpoint_url`): every endpoint is ``https``, except
 loopback hosts (``localhost``, ``127.0.0.0/8``, ``::1``), which may use plain
@@ -20,28 +23,29 @@ that is not a JSON object is
 the endpoint and the HTTP status only, never a response body (which may echo
 a token).
 
-``trust_env``: :class:`requests.Session` by default consults proxy
-environment variables, ``REQUESTS_CA_BUNDLE`` and ``~/.netrc`` on every
-request. The proxy part scans the whole process environment each time:
-measured at 0.1 to 0.2 ms of CPU per call, a tenth of a steady-state login
-on a loopback provider. :class:`ProviderClient` keeps ``trust_env`` on (what
-users behind a proxy expect) but reads the proxy variables once per scheme
-and host (:class:`EnvironmentCache`) for its own session and for every
-session it mounts (:meth:`~ProviderClient.mount`); the CA-bundle variables are
-still read on every call (a dictionary lookup). Proxy variables changed
-after the first call to a host are therefore not seen until the process
-restarts. Pass ``trust_env=False`` to ignore the environment.
+The environment (``trust_env``). A plain :class:`requests.Session` consults
+the proxy variables (``HTTPS_PROXY``, ``NO_PROXY``...), ``REQUESTS_CA_BUNDLE``
+/ ``CURL_CA_BUNDLE`` and ``~/.netrc`` on every request; the proxy lookup scans
+the whole process environment each time (measured at 75 to 85 µs per call,
+about a third of this package's own cost per login). With ``trust_env=True``
+(the default) :class:`ProviderClient` asks requests once instead, through
+its public :meth:`requests.Session.merge_environment_settings` on a session
+that never sends anything: the CA bundle when the client is created, the
+proxies of each scheme and host at its first use. The answers are put on the
+shared session's public ``verify`` and ``proxies`` (per-host keys,
+``"https://host"``), and the session itself runs with ``trust_env = False``.
+So proxy variables changed after the first call to a host, or CA-bundle
+variables changed after the client was created, are seen only after a
+restart, and ``~/.netrc`` is not read (provider calls carry their own client
+authentication). Pass ``trust_env=False`` to ignore the environment.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import http.cookiejar
-import os
 import threading
 import time
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -50,9 +54,6 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
-from requests.auth import AuthBase
-from requests.sessions import merge_setting
-from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
 from ..exceptions import (
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GOOGLE",
-    "ClientSecretBasic",
     "ProviderClient",
     "ProviderMetadata",
     "check_endpoint_url",
@@ -255,102 +255,6 @@ GOOGLE = ProviderMetadata(
 )
 
 
-class EnvironmentCache:
-    """``requests.Session.merge_environment_settings`` with the proxy lookup cached.
-
-    :func:`requests.utils.get_environ_proxies` scans every environment
-    variable on each call; its answer depends only on the URL's scheme and
-    host (and ``no_proxy``), so it is computed once per ``(scheme, host,
-    no_proxy)``. Everything else is exactly what requests does. Thread-safe
-    (a lost race computes the same value twice).
-    """
-
-    def __init__(self) -> None:
-        self._proxies: dict[tuple[str, str, Any], dict[str, str]] = {}
-
-    def environ_proxies(self, url: str, no_proxy: Any = None) -> dict[str, str]:
-        """The proxies the environment sets for ``url`` (a copy)."""
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, no_proxy)
-        proxies = self._proxies.get(key)
-        if proxies is None:
-            proxies = get_environ_proxies(url, no_proxy=no_proxy)
-            if len(self._proxies) < 256:
-                self._proxies[key] = proxies
-        return dict(proxies)
-
-    def merge_environment_settings(
-        self,
-        session: requests.Session,
-        url: str,
-        proxies: Any,
-        stream: Any,
-        verify: Any,
-        cert: Any,
-    ) -> dict[str, Any]:
-        """What :meth:`requests.Session.merge_environment_settings` returns, faster."""
-        if session.trust_env:
-            no_proxy = proxies.get("no_proxy") if proxies is not None else None
-            for key, value in self.environ_proxies(url, no_proxy).items():
-                proxies.setdefault(key, value)
-            if verify is True or verify is None:
-                verify = (
-                    os.environ.get("REQUESTS_CA_BUNDLE")
-                    or os.environ.get("CURL_CA_BUNDLE")
-                    or verify
-                )
-        return {
-            "proxies": merge_setting(proxies, session.proxies),
-            "stream": merge_setting(stream, session.stream),
-            "verify": merge_setting(verify, session.verify),
-            "cert": merge_setting(cert, session.cert),
-        }
-
-    def install(self, session: requests.Session) -> requests.Session:
-        """Make ``session`` use this cache (an instance attribute; no global patch)."""
-        cache = self
-
-        def merge_environment_settings(
-            self: requests.Session, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
-        ) -> dict[str, Any]:
-            return cache.merge_environment_settings(self, url, proxies, stream, verify, cert)
-
-        session.merge_environment_settings = types.MethodType(  # type: ignore[method-assign]
-            merge_environment_settings, session
-        )
-        return session
-
-
-class ClientSecretBasic(AuthBase):
-    """HTTP Basic client authentication (RFC 6749 §2.3.1), the header encoded once.
-
-    Sends the ``Authorization`` header :class:`requests.auth.HTTPBasicAuth`
-    sends for the same id and secret. An app's client id and secret do not
-    change, so one instance per app serves every token request. Passing an
-    ``auth`` object also keeps ``requests`` from looking for a ``.netrc``
-    file on every request.
-
-    :param client_id: the OAuth client id.
-    :param client_secret: the client secret (``None`` is sent as empty).
-    """
-
-    def __init__(self, client_id: str, client_secret: str | None) -> None:
-        pair = f"{client_id}:{client_secret or ''}"
-        try:
-            raw = pair.encode("latin-1")  # what requests' HTTPBasicAuth does
-        except UnicodeEncodeError:
-            raw = pair.encode("utf-8")  # RFC 7617's charset
-        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Set the ``Authorization`` header of *request*."""
-        request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(...)"
-
-
 class _BorrowedAdapter(BaseAdapter):
     """Mounted on other sessions: sends through the shared adapter, never closes it.
 
@@ -385,8 +289,9 @@ class ProviderClient:
     :param clock: the time source, passed on to :attr:`certs`.
     :param pool_maxsize: connections kept alive per host; size it to the
         number of threads of the server.
-    :param trust_env: :attr:`requests.Session.trust_env` (proxies from the
-        environment, ``REQUESTS_CA_BUNDLE``, ``.netrc``).
+    :param trust_env: take proxies and the CA bundle from the environment,
+        as :attr:`requests.Session.trust_env` does, but asked once (see the
+        module's documentation); ``False`` ignores the environment.
     :param verify: path of a PEM CA bundle to verify the provider's TLS
         certificates with (``GOOGLE_FLOW_CA_BUNDLE``), instead of requests'
         default (``REQUESTS_CA_BUNDLE``, else certifi's). It is the pooled
@@ -419,6 +324,7 @@ class ProviderClient:
         self._overrides = dict(overrides or {})
         self._clock = clock
         self._lock = threading.Lock()
+        self._lock_env = threading.Lock()
         self._certs: CertsCache | None = None
         self._auth_request: Any = None
         self._metadata: ProviderMetadata | None = None
@@ -435,11 +341,20 @@ class ProviderClient:
         pool = {"pool_connections": 8, "pool_maxsize": pool_maxsize, "max_retries": retries}
         self._adapter = HTTPAdapter(**pool) if verify is None else CABundleAdapter(verify, **pool)
         self._borrowed = _BorrowedAdapter(self._adapter)
-        self._environment = EnvironmentCache()
-        session = self._environment.install(requests.Session())
-        session.trust_env = trust_env
+        #: Whether proxies and the CA bundle come from the environment.
+        self.trust_env = trust_env
+        # Asked about the environment, never used to send anything.
+        self._environment = requests.Session() if trust_env else None
+        self._resolved: set[tuple[str, str]] = set()
+        session = requests.Session()
+        session.trust_env = False  # the environment is asked once, see use_environment()
+        if self._environment is not None:
+            settings = self._environment.merge_environment_settings(
+                "https://example.invalid/", {}, None, None, None
+            )
+            session.verify = settings["verify"]
         if verify is not None:
-            session.verify = verify
+            session.verify = verify  # GOOGLE_FLOW_CA_BUNDLE wins over the environment
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
         session.headers["Accept"] = "application/json"
@@ -447,6 +362,8 @@ class ProviderClient:
         # no cookies, so nothing a response sets is sent with another request.
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=()))
         self._session = session
+        if self._metadata is not None:
+            self._use_environment_of(self._metadata)
 
     # -- metadata -------------------------------------------------------------
 
@@ -480,7 +397,9 @@ class ProviderClient:
                         endpoint="discovery",
                     ) from None
                 # An insecure URL in the app's own overrides stays a configuration error.
-                self._metadata = discovered.with_overrides(self._overrides).check_urls()
+                metadata = discovered.with_overrides(self._overrides).check_urls()
+                self._use_environment_of(metadata)
+                self._metadata = metadata
             return self._metadata
 
     @property
@@ -525,19 +444,65 @@ class ProviderClient:
         return self._adapter
 
     def mount(self, session: requests.Session) -> requests.Session:
-        """Route ``session``'s ``http://`` and ``https://`` requests through the shared pool.
+        """Lend the shared pool and this client's transport settings to ``session``.
 
-        For sessions made per use (the users' authorized sessions), so their
-        calls reuse kept-alive connections. Closing ``session`` afterwards
-        does not close the shared pool. The session also gets the client's
-        cached proxy-environment lookup (see :class:`EnvironmentCache`).
+        For sessions made per use — the per-sign-in ``Flow``'s
+        ``OAuth2Session``, the users' authorized sessions — so their calls
+        reuse the kept-alive connections (no new TLS handshake) with the same
+        ``verify`` (CA bundle), client ``cert`` and ``proxies`` as the shared
+        session, whatever set them. Only public APIs are used:
+        :meth:`requests.Session.mount` with an adapter that sends through the
+        shared one and whose ``close`` does nothing (closing ``session``
+        leaves the pool open), and the session's public attributes. The
+        environment is not read again per request (``trust_env`` is off; the
+        client resolved it, see :meth:`use_environment`).
 
         :returns: ``session``.
         """
         session.mount("https://", self._borrowed)
         session.mount("http://", self._borrowed)
-        self._environment.install(session)
+        shared = self._session
+        session.trust_env = False
+        session.verify = shared.verify
+        session.cert = shared.cert
+        session.proxies = shared.proxies
         return session
+
+    def use_environment(self, url: str) -> None:
+        """Put the environment's proxy for ``url``'s scheme and host on the shared session.
+
+        Asked once per scheme and host, through requests' public
+        :meth:`~requests.Session.merge_environment_settings` (which applies
+        ``NO_PROXY``); the answer becomes a per-host entry of the shared
+        session's ``proxies`` (``"https://host": proxy``). Nothing happens
+        with ``trust_env=False``. Sessions that :meth:`mount` the pool get
+        the entries known when they are mounted.
+        """
+        environment = self._environment
+        if environment is None:
+            return
+        parts = urlsplit(url)
+        key = (parts.scheme.lower(), (parts.hostname or "").lower())
+        if key in self._resolved:
+            return
+        settings = environment.merge_environment_settings(url, {}, None, None, None)
+        proxy = settings["proxies"].get(key[0]) or settings["proxies"].get("all")
+        with self._lock_env:
+            if proxy and f"{key[0]}://{key[1]}" not in self._session.proxies:
+                # A new dict, not an update: sessions holding the old one keep a consistent view.
+                self._session.proxies = {**self._session.proxies, f"{key[0]}://{key[1]}": proxy}
+            self._resolved.add(key)
+
+    def _use_environment_of(self, metadata: ProviderMetadata) -> None:
+        for url in (
+            metadata.authorization_endpoint,
+            metadata.token_endpoint,
+            metadata.revocation_endpoint,
+            metadata.userinfo_endpoint,
+            metadata.jwks_uri,
+        ):
+            if url:
+                self.use_environment(url)
 
     def close(self) -> None:
         """Close every pooled connection. The client stays usable (it reconnects)."""
@@ -546,6 +511,7 @@ class ProviderClient:
     # -- calls ----------------------------------------------------------------
 
     def _send(self, method: str, url: str, *, endpoint: str, **kwargs: Any) -> requests.Response:
+        self.use_environment(url)
         try:
             response = self._session.request(
                 method, url, timeout=self.timeout, allow_redirects=False, **kwargs

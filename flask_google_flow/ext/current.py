@@ -29,6 +29,7 @@ __all__ = [
     "current_user_claims",
     "forget_current",
     "granted_scopes",
+    "replace_current",
     "requested_scopes",
     "signed_in_record",
 ]
@@ -60,8 +61,9 @@ def current_user_claims() -> dict[str, Any] | None:
 def current_credentials() -> Credentials | None:
     """The signed-in user's credentials from the store, or ``None``; cached per request.
 
-    The same object is returned for the whole request, so a refresh done by
-    :func:`~flask_google_flow.ext.refresh.authorized_session` is visible here too.
+    The same object is returned for the whole request until a refresh done by
+    :func:`~flask_google_flow.ext.refresh.authorized_session` replaces it with
+    the new credentials, which are then returned here.
     """
     record = signed_in_record()
     if record is None:
@@ -79,6 +81,12 @@ def forget_current() -> None:
     """Drop this request's cached credentials (after they were deleted or replaced)."""
     if has_request_context():
         g.pop(_CACHE_KEY, None)
+
+
+def replace_current(credentials: Credentials) -> None:
+    """Make *credentials* this request's current credentials (after a refresh made new ones)."""
+    if has_request_context():
+        setattr(g, _CACHE_KEY, credentials)
 
 
 def granted_scopes() -> tuple[str, ...]:

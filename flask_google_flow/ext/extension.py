@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
-from ..core.provider import GOOGLE, ClientSecretBasic, ProviderClient
+from ..core.provider import ProviderClient
 from . import current, decorators, refresh, views
 from .config import Settings, check_option_names, resolve_settings
+from .endpoints import base_metadata, check_configured_urls
 from .pending import PendingFlows, store_for_session_interface
 from .resilience import guard_session_backend
 from .state import EXTENSION_KEY, AppState, RegisteredRedirectURI, app_state
@@ -120,9 +121,16 @@ class GoogleFlow:
         claims (``{}`` when ``openid`` was not requested). Partial consent:
         ``credentials.scopes`` are the scopes requested and
         ``credentials.granted_scopes`` those the user actually granted. Key what you keep by
-        ``id_info["sub"]``. It may return a response to send instead of the
-        redirect to ``next``. If it raises, nothing is kept, the user is not
-        signed in, and :class:`~flask_google_flow.ext.errors.StoreFailed` is raised.
+        ``id_info["sub"]``.
+
+        Return value: at sign-in, to answer the callback yourself, return a
+        response object (:class:`flask.Response` or any
+        :class:`werkzeug.wrappers.Response`, e.g. from :func:`flask.redirect`
+        or :func:`flask.make_response`); it is sent instead of the redirect to
+        ``next``. Anything else — ``None``, ``False``, ``0``, a string, a
+        tuple — is ignored and the browser goes to ``next``. If it raises,
+        nothing is kept, the user is not signed in, and
+        :class:`~flask_google_flow.ext.errors.StoreFailed` is raised.
         """
         self._store_callback = callback
         return callback
@@ -256,6 +264,11 @@ class GoogleFlow:
         :raises RuntimeError: the extension is already registered on *app*.
         :raises flask_google_flow.exceptions.ClientSecretsError: the client
             secrets are missing or malformed.
+        :raises flask_google_flow.exceptions.InsecureTransportError: an endpoint
+            or redirect URI the app configures (a ``GOOGLE_FLOW_*`` setting, the
+            client secrets' ``auth_uri``, ``token_uri`` or ``redirect_uris``) is
+            plain http on a non-loopback host; the message names the setting.
+            See :mod:`flask_google_flow.ext.endpoints` for which endpoint wins.
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(
@@ -263,12 +276,12 @@ class GoogleFlow:
             )
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
+        check_configured_urls(settings, client)
         _ensure_server_side_session(app, settings)
         guard_session_backend(app)
 
-        metadata = None if settings.discovery_url else GOOGLE
         provider = ProviderClient(
-            metadata,
+            base_metadata(settings, client),
             discovery_url=settings.discovery_url,
             timeout=settings.http_timeout,
             overrides=settings.endpoint_overrides() or None,
@@ -290,7 +303,6 @@ class GoogleFlow:
             pending=pending,
             clock=self._clock,
             refresher=refresh.RefreshCoordinator(self._clock),
-            client_auth=ClientSecretBasic(client["client_id"], client.get("client_secret")),
             endpoint_prefix=settings.blueprint_name,
             redirect_uris_by_path=_redirect_uris_by_path(client),
         )

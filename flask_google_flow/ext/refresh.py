@@ -58,7 +58,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.credentials import Credentials
 
 from . import errors, signals
-from .current import current_credentials, forget_current, signed_in_record
+from .current import current_credentials, forget_current, replace_current, signed_in_record
 from .state import app_state
 from .storage import (
     SESSION_USER_KEY,
@@ -72,6 +72,7 @@ __all__ = [
     "RefreshCoordinator",
     "authorized_session",
     "current_path",
+    "expiry_on_clock",
     "needs_refresh",
     "reauthorization_url",
     "refresh_credentials",
@@ -157,21 +158,54 @@ def needs_refresh(credentials: Credentials, now: float, leeway: float = 0.0) -> 
     return not credentials.valid
 
 
-def _apply(credentials: Credentials, data: Mapping[str, Any]) -> None:
-    """Copy a refresh outcome (plain data) onto *credentials* in place."""
-    credentials.token = data.get("token")
+def _adopted(credentials: Credentials, data: Mapping[str, Any]) -> Credentials:
+    """New credentials: *credentials* with a refresh outcome (plain data) in place.
+
+    A copy made by google-auth's public ``with_token_uri`` (same token URI,
+    client, scopes, quota project...), then the outcome set through the public
+    ``token`` and ``expiry`` attributes. A rotated refresh token or a new
+    granted-scope set has no public setter, so then the credentials are built
+    with the constructor from the copy's public properties.
+    """
     expiry = data.get("expiry")
-    credentials.expiry = (
+    parsed = (
         _dt.datetime.fromisoformat(expiry).astimezone(_UTC).replace(tzinfo=None) if expiry else None
     )
-    if data.get("refresh_token"):
-        credentials._refresh_token = data["refresh_token"]
-    if data.get("scopes"):
-        credentials._granted_scopes = list(data["scopes"])
+    refresh_token = data.get("refresh_token") or credentials.refresh_token
+    granted = list(data.get("scopes") or credentials.granted_scopes or [])
+    if refresh_token == credentials.refresh_token and granted == list(
+        credentials.granted_scopes or []
+    ):
+        fresh = credentials.with_token_uri(credentials.token_uri)
+    else:
+        fresh = Credentials(
+            data.get("token"),
+            refresh_token=refresh_token,
+            id_token=credentials.id_token,
+            token_uri=credentials.token_uri,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            scopes=credentials.scopes,
+            default_scopes=credentials.default_scopes,
+            quota_project_id=credentials.quota_project_id,
+            rapt_token=credentials.rapt_token,
+            granted_scopes=granted or None,
+            universe_domain=credentials.universe_domain,
+            account=credentials.account,
+        )
+    fresh.token = data.get("token")
+    fresh.expiry = parsed
+    return fresh
 
 
-def _rebase_expiry(credentials: Credentials, now: float) -> float | None:
-    """Express google-auth's fresh expiry (real time) on the extension's clock.
+def expiry_on_clock(credentials: Credentials, now: float) -> float | None:
+    """Move an expiry counted on the wall clock onto the extension's clock (public ``expiry``).
+
+    google-auth counts a refreshed token's lifetime from its own clock (the
+    wall clock); ``needs_refresh`` counts on the extension's clock (tests
+    inject one), so the lifetime is re-anchored there: the same remaining
+    lifetime, measured from *now*. Nothing else in the package computes an
+    expiry: sign-in credentials come from the flow layer.
 
     :returns: the expiry as a timestamp on that clock, or ``None``.
     """
@@ -256,14 +290,21 @@ def refresh_credentials(
     *,
     force: bool = False,
     failed_token: str | None = None,
-) -> None:
-    """Make *credentials* fresh, in place, and persist the outcome.
+) -> Credentials:
+    """Fresh credentials for *credentials*, the outcome persisted.
+
+    *credentials* are never changed: a refresh (or the adoption of one made by
+    another request) gives **new** :class:`~google.oauth2.credentials.Credentials`,
+    which are returned, handed to the store and become this request's
+    current credentials (``google_flow.credentials``).
 
     :param context: the user (see :class:`UserContext`).
     :param credentials: the credentials used by this request.
     :param force: refresh even if the expiry says the token is fine (after a ``401``).
     :param failed_token: with *force*, the token the ``401`` answered; nothing is
         done if the credentials already hold another one.
+    :returns: the new credentials, or *credentials* themselves when nothing
+        had to be done.
     :raises ReauthorizationRequired: the grant is gone; stored credentials were cleared.
     :raises ProviderUnavailable: the token endpoint failed.
     :raises ProviderTimeout: the token endpoint timed out.
@@ -271,14 +312,14 @@ def refresh_credentials(
     state = context.state
     settings = state.settings
     if not force and not needs_refresh(credentials, state.clock(), settings.refresh_leeway):
-        return  # the common case: no lock taken
+        return credentials  # the common case: no lock taken
     key = context.user_key or f"rt:{_fingerprint(credentials.refresh_token)}"
     with state.refresher.lock_for(key):
         if force:
             if failed_token is not None and credentials.token != failed_token:
-                return
+                return credentials
         elif not needs_refresh(credentials, state.clock(), settings.refresh_leeway):
-            return
+            return credentials
         stale = credentials.token
 
         # Another request of this user may have refreshed the same token
@@ -287,24 +328,27 @@ def refresh_credentials(
         if adopted is None:
             adopted = _newer_in_store(context, stale)
         if adopted is not None:
-            _apply(credentials, adopted)
-            context.store.keep_local(context.session, credentials)
-            _update_session_scopes(context, credentials)
-            return
+            fresh = _adopted(credentials, adopted)
+            context.store.keep_local(context.session, fresh)
+            _update_session_scopes(context, fresh)
+            replace_current(fresh)
+            return fresh
 
-        _refresh_at_provider(context, credentials)
-        until = _rebase_expiry(credentials, state.clock())
-        data = credentials_to_dict(credentials)
+        fresh = _refresh_at_provider(context, credentials)
+        until = expiry_on_clock(fresh, state.clock())
+        data = credentials_to_dict(fresh)
         if until is not None and stale:
             state.refresher.remember(key, stale, data, until)
         try:
-            context.store.save(context.session, credentials, context.claims)
+            context.store.save(context.session, fresh, context.claims)
         except Exception as exc:
             logger.exception("flask-google-flow: the store callback raised after a refresh")
             raise errors.StoreFailed() from exc
-        _update_session_scopes(context, credentials)
+        _update_session_scopes(context, fresh)
+        replace_current(fresh)
     logger.info("flask-google-flow: refreshed the access token of a signed-in user")
-    signals.credentials_refreshed.send(context.app, credentials=credentials, sub=context.sub)
+    signals.credentials_refreshed.send(context.app, credentials=fresh, sub=context.sub)
+    return fresh
 
 
 def _newer_in_store(context: UserContext, stale: str | None) -> dict[str, Any] | None:
@@ -320,13 +364,18 @@ def _newer_in_store(context: UserContext, stale: str | None) -> dict[str, Any] |
     return credentials_to_dict(stored)
 
 
-def _refresh_at_provider(context: UserContext, credentials: Credentials) -> None:
+def _refresh_at_provider(context: UserContext, credentials: Credentials) -> Credentials:
+    """Refresh a copy of *credentials* (google-auth's public ``with_token_uri``) at the provider.
+
+    :returns: the refreshed copy; *credentials* are left as they were.
+    """
     state = context.state
     auth_request = functools.partial(
         state.provider.auth_request, timeout=state.settings.http_timeout
     )
+    fresh = credentials.with_token_uri(credentials.token_uri)
     try:
-        credentials.refresh(auth_request)
+        fresh.refresh(auth_request)
     except auth_exceptions.RefreshError as exc:
         if _is_invalid_grant(exc) or not credentials.refresh_token:
             logger.info("flask-google-flow: the refresh token is no longer valid; re-authorizing")
@@ -340,6 +389,7 @@ def _refresh_at_provider(context: UserContext, credentials: Credentials) -> None
             raise errors.ProviderTimeout() from None
         logger.warning("flask-google-flow: the token endpoint failed during a refresh")
         raise errors.ProviderUnavailable() from None
+    return fresh
 
 
 def _clear(context: UserContext) -> None:
@@ -397,7 +447,10 @@ class GoogleAuthorizedSession(AuthorizedSession):
         """Send a request with the user's token, refreshing (and persisting) as needed."""
         if timeout is _DEFAULT:
             timeout = self.default_timeout
-        refresh_credentials(self._context, self.credentials)
+        provider = self._context.state.provider
+        provider.use_environment(url)
+        self.proxies = provider.session.proxies
+        self.credentials = refresh_credentials(self._context, self.credentials)
         sent = self.credentials.token
         response = super().request(
             method,
@@ -409,7 +462,9 @@ class GoogleAuthorizedSession(AuthorizedSession):
             **kwargs,
         )
         if response.status_code == 401:
-            refresh_credentials(self._context, self.credentials, force=True, failed_token=sent)
+            self.credentials = refresh_credentials(
+                self._context, self.credentials, force=True, failed_token=sent
+            )
             if self.credentials.token != sent:
                 response.close()
                 response = super().request(

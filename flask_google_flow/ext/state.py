@@ -17,17 +17,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask import Flask, current_app
 
-from ..core.provider import ClientSecretBasic, ProviderClient, ProviderMetadata
+from ..core.provider import ProviderClient, ProviderMetadata
 from ..exceptions import ProviderError
-from ..helpers import expiry_from_timestamp
 from .config import Settings
 from .errors import http_error_for
 from .pending import PendingFlows
 from .storage import CredentialStore, credentials_from_dict
 
 if TYPE_CHECKING:
-    from google.oauth2.credentials import Credentials
-
     from .extension import GoogleFlow
     from .refresh import RefreshCoordinator
 
@@ -60,7 +57,6 @@ class AppState:
     pending: PendingFlows
     clock: Callable[[], float]
     refresher: RefreshCoordinator
-    client_auth: ClientSecretBasic
     endpoint_prefix: str = ""
     redirect_uris_by_path: dict[str, tuple[RegisteredRedirectURI, ...]] = field(
         default_factory=dict
@@ -68,6 +64,8 @@ class AppState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: The credential store and the callbacks it was built for (see ``credential_store``).
     _store: tuple[tuple[Any, ...], CredentialStore] | None = None
+    #: The client configuration handed to each sign-in's ``Flow``, and the metadata it is for.
+    _flow_config: tuple[ProviderMetadata, dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def client_id(self) -> str:
@@ -105,35 +103,31 @@ class AppState:
             self._store = cached
         return cached[1]
 
-    def new_credentials(
-        self, token: Mapping[str, Any], scopes: list[str], refresh_token: str | None
-    ) -> Credentials:
-        """Credentials for a token response of the code exchange, built once.
+    @property
+    def flow_client_config(self) -> dict[str, Any]:
+        """The client configuration for each sign-in's :class:`~flask_google_flow.flow.Flow`.
 
-        :param token: the parsed token response
-            (:func:`~flask_google_flow.flow.parse_token_response`).
-        :param scopes: the scopes requested; the granted ones are the
-            response's ``scope``.
-        :param refresh_token: the response's refresh token, or one carried
-            over from the stored credentials.
+        The app's client secrets (``{client_type: {...}}``) with ``auth_uri``
+        and ``token_uri`` set to the endpoints in force (:attr:`metadata`,
+        after the precedence of :mod:`flask_google_flow.ext.endpoints`), so the
+        flow sends the browser and the code where the app is configured to.
+        Built once per metadata (discovery may only be known later); do not
+        change it.
+
+        :raises ProviderUnavailable: (502) discovery failed (see :attr:`metadata`).
+        :raises ProviderTimeout: (504) discovery timed out.
         """
-        from google.oauth2.credentials import Credentials
-
-        # The lifetime counted on the app's clock, as refreshes count it
-        # (``refresh._rebase_expiry``), so both agree when tests move the clock.
-        expires_in = token.get("expires_in")
-        expiry = None if expires_in is None else expiry_from_timestamp(self.clock() + expires_in)
-        return Credentials(
-            token["access_token"],
-            refresh_token=refresh_token,
-            id_token=token.get("id_token"),
-            token_uri=self.metadata.token_endpoint,
-            client_id=self.client_id,
-            client_secret=self.client.get("client_secret"),
-            scopes=scopes,
-            granted_scopes=token.get("scope"),
-            expiry=expiry,
-        )
+        metadata = self.metadata
+        cached = self._flow_config
+        if cached is None or cached[0] is not metadata:
+            inner = {
+                **self.client,
+                "auth_uri": metadata.authorization_endpoint,
+                "token_uri": metadata.token_endpoint,
+            }
+            cached = (metadata, {self.client_type: inner})
+            self._flow_config = cached
+        return cached[1]
 
     def rebuild_credentials(self, data: Mapping[str, Any]):  # -> Credentials
         """Credentials from stored plain data, with this app's client id and secret."""

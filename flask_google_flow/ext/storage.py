@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from google.oauth2.credentials import Credentials
+from werkzeug.wrappers import Response
 
 SESSION_USER_KEY = "_google_flow_user"
 """Session key of the signed-in user's ``sub``, verified claims and granted scopes."""
@@ -91,8 +92,11 @@ class CredentialStore(ABC):
         session: MutableMapping[str, Any],
         credentials: Credentials,
         id_info: Mapping[str, Any],
-    ) -> Any:
-        """Keep *credentials* of the user *id_info* describes; may return a Response."""
+    ) -> Response | None:
+        """Keep *credentials* of the user *id_info* describes.
+
+        :returns: a response to send instead of the redirect to ``next``, or ``None``.
+        """
 
     @abstractmethod
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
@@ -168,12 +172,18 @@ class CallbackCredentialStore(CredentialStore):
         session: MutableMapping[str, Any],
         credentials: Credentials,
         id_info: Mapping[str, Any],
-    ) -> Any:
-        """Call the app's ``store``; its return value (a Response or ``None``) is passed on."""
+    ) -> Response | None:
+        """Call the app's ``store``; its return value is passed on only if it is a response.
+
+        :returns: what ``store`` returned if it is a response object
+            (:class:`werkzeug.wrappers.Response`, which :class:`flask.Response`
+            is), else ``None``: ``False``, ``0``, strings, tuples and every
+            other value are ignored.
+        """
         result = self.store(credentials, id_info)
         if self.session_copy is not None:
             self.session_copy.save(session, credentials, id_info)
-        return result
+        return result if isinstance(result, Response) else None
 
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
         """Call the app's ``load`` (without one: the session copy)."""

@@ -1,10 +1,13 @@
 """The blueprint: ``GET /authorize``, ``GET /oauth2callback``, ``POST /revoke``, ``POST /logout``.
 
-``/authorize`` starts a sign-in: it makes a state, a PKCE verifier and an
-OpenID nonce, keeps them server-side keyed by the state, and redirects to the
-provider. ``/oauth2callback`` finishes it: it consumes the pending flow (once),
-exchanges the code with the stored verifier, verifies the ID token, hands the
-credentials to the store and redirects to ``next``.
+Each sign-in runs a web-type :class:`~flask_google_flow.flow.Flow`, built
+per request with :meth:`~flask_google_flow.flow.Flow.from_client_config`
+(see :func:`new_flow`). ``/authorize`` makes a PKCE verifier and an OpenID
+nonce, keeps them server-side keyed by a new state, and redirects to
+``flow.authorization_url(state=...)``. ``/oauth2callback`` consumes the
+pending flow (once), builds a flow with its redirect URI and verifier,
+exchanges the code with ``flow.fetch_token(code=...)``, verifies the ID
+token, hands ``flow.credentials`` to the store and redirects to ``next``.
 
 ``/revoke`` revokes the grant at the provider and forgets everything local;
 ``/logout`` only forgets this browser's session. Both are POST-only and
@@ -32,9 +35,10 @@ from ..core.redirects import safe_next_url
 from ..exceptions import (
     HostedDomainError,
     IDTokenError,
+    InsecureTransportError,
     ProviderError,
 )
-from ..flow import authorization_request_url, code_challenge_s256, parse_token_response
+from ..flow import Flow
 from . import errors, signals
 from .current import forget_current
 from .decorators import remember_declined
@@ -178,28 +182,40 @@ def _checked_redirect_uri(uri: str) -> str:
     return check_endpoint_url(uri, name="redirect URI")
 
 
-def _exchange_code(state: AppState, pending: PendingFlow, code: str) -> dict[str, Any]:
-    """Exchange the code for tokens on the app's pooled session; the parsed token.
+def new_flow(state: AppState, scopes: list[str], redirect_uri: str, code_verifier: str) -> Flow:
+    """The web-type :class:`~flask_google_flow.flow.Flow` of one sign-in.
 
-    One POST to the token endpoint with the pending flow's redirect URI and
-    PKCE verifier, the client authenticated with HTTP Basic (as
-    :meth:`~flask_google_flow.flow.Flow.fetch_token` does), redirects not
-    followed; the answer is checked by
-    :func:`~flask_google_flow.flow.parse_token_response`.
+    Built from the app's client configuration with the endpoints in force
+    (:attr:`AppState.flow_client_config`), the given redirect URI and PKCE
+    verifier, and ``GOOGLE_FLOW_HTTP_TIMEOUT``. Its ``OAuth2Session`` borrows
+    the app's pooled keep-alive connections and transport settings (CA
+    bundle, client certificate, proxies) through
+    :meth:`~flask_google_flow.core.provider.ProviderClient.mount`.
     """
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": pending.redirect_uri,
-        "code_verifier": pending.code_verifier,
-    }
+    flow = Flow.from_client_config(
+        state.flow_client_config,
+        scopes,
+        redirect_uri=redirect_uri,
+        code_verifier=code_verifier,
+        autogenerate_code_verifier=False,
+        timeout=state.settings.http_timeout,
+        clock=state.clock,
+    )
+    state.provider.mount(flow.oauth2session)
+    return flow
+
+
+def _fetch_token(flow: Flow, code: str) -> dict[str, Any]:
+    """``flow.fetch_token(code=...)``, its failures as HTTP errors."""
     try:
-        response = state.provider.post_form(
-            state.metadata.token_endpoint, form, endpoint="token", auth=state.client_auth
-        )
-        return parse_token_response(response)
+        return flow.fetch_token(code=code)
     except ProviderError as exc:
         _raise_provider_error(exc)
+    except InsecureTransportError:
+        # Checked at init_app for the app's own settings: this endpoint came
+        # from the provider (discovery), so it is the provider's fault.
+        logger.warning("flask-google-flow: the token endpoint is not acceptable (plain http)")
+        raise errors.ProviderUnavailable() from None
 
 
 # -- /authorize ----------------------------------------------------------------
@@ -226,6 +242,7 @@ def authorize() -> Response:
     redirect_uri = _checked_redirect_uri(_redirect_uri(state))
     verifier = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(16)
+    flow = new_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
     flow_state = state.pending.begin(
         session,
         PendingFlow(
@@ -238,14 +255,8 @@ def authorize() -> Response:
         ),
         secret=app.secret_key,
     )
-    url = authorization_request_url(
-        state.metadata.authorization_endpoint,
-        state.client_id,
-        redirect_uri=redirect_uri,
-        scope=requested_scopes(state, extra),
+    url, _state = flow.authorization_url(
         state=flow_state,
-        code_challenge=code_challenge_s256(verifier),
-        code_challenge_method="S256",
         nonce=nonce,
         access_type=settings.access_type,
         prompt=prompt,
@@ -300,17 +311,21 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         raise errors.InvalidRequestError("The sign-in response has no authorization code.")
 
     scopes = requested_scopes(state, pending.extra_scopes)
-    token = _exchange_code(state, pending, code)
+    flow = new_flow(state, scopes, pending.redirect_uri, pending.code_verifier)
+    token = _fetch_token(flow, code)
 
     id_info: dict[str, Any] = {}
     if "openid" in scopes:
         id_info = _verify_id_token(state, token.get("id_token"), pending.nonce)
 
     store = state.credential_store()
-    refresh_token = token.get("refresh_token") or _stored_refresh_token(
-        store, sess, id_info.get("sub")
-    )
-    credentials = state.new_credentials(token, scopes, refresh_token)
+    if not token.get("refresh_token"):
+        carried = _stored_refresh_token(store, sess, id_info.get("sub"))
+        if carried:
+            # On the flow's session (its public ``token``), so ``flow.credentials``
+            # stays the one place credentials are made.
+            flow.oauth2session.token = {**token, "refresh_token": carried}
+    credentials = flow.credentials
     try:
         response = store.save(sess, credentials, id_info)
     except Exception as exc:
@@ -334,8 +349,8 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         granted_scopes=granted,
         requested_scopes=scopes,
     )
-    if response is not None:
-        return errors.no_store(app.make_response(response))
+    if response is not None:  # the store answered the callback itself
+        return errors.no_store(response)
     return errors.no_store(redirect(pending.next_url, code=302))
 
 

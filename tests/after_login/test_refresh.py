@@ -258,3 +258,34 @@ def test_a_fresh_sign_in_is_not_refreshed_whatever_the_apps_clock_says(make_app,
     fake.reset_counts()
     assert client.get("/api").status_code == 200
     assert fake.request_counts["token"] == 0  # no refresh right after sign-in
+
+
+def test_a_refresh_makes_new_credentials_and_leaves_the_old_ones_alone(make_app, fake, clock):
+    """No in-place surgery on google-auth objects: a refresh gives new ``Credentials``."""
+    app = make_app()
+    google_flow = app.extensions["test_google_flow"]
+    seen: dict = {}
+
+    @app.route("/refresh-objects")
+    def refresh_objects():
+        before = google_flow.credentials
+        seen["old_token"] = before.token
+        http = google_flow.authorized_session()
+        http.get(fake.endpoints.userinfo)
+        seen.update(
+            before=before,
+            after=http.credentials,
+            current=google_flow.credentials,
+        )
+        return "ok"
+
+    client = app.test_client()
+    sign_in(client, fake)
+    clock.advance(3600)
+    assert client.get("/refresh-objects").status_code == 200
+    assert seen["after"] is not seen["before"]
+    assert seen["before"].token == seen["old_token"]  # the old object was not changed
+    assert seen["after"].token != seen["old_token"]
+    assert seen["current"] is seen["after"]  # google_flow.credentials are the new ones
+    assert seen["after"].refresh_token == seen["before"].refresh_token
+    assert seen["after"].client_secret == seen["before"].client_secret

@@ -72,10 +72,19 @@ def test_the_option_reaches_the_provider_session(tmp_path, https_fake):
     assert GoogleFlow.state(app).provider.session.verify == https_fake.ca_bundle
 
 
-def test_by_default_requests_decides(tmp_path):
+def test_by_default_requests_decides(tmp_path, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     app = _app(tmp_path)
     GoogleFlow(app)
     assert GoogleFlow.state(app).provider.session.verify is True
+
+
+def test_by_default_the_environment_bundle_is_used(tmp_path, monkeypatch, https_fake):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", https_fake.ca_bundle)
+    app = _app(tmp_path)
+    GoogleFlow(app)
+    assert GoogleFlow.state(app).provider.session.verify == https_fake.ca_bundle
 
 
 @pytest.mark.parametrize(

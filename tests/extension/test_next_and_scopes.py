@@ -89,7 +89,7 @@ def test_partial_consent_succeeds_and_reports_the_granted_scopes(make_app, fake,
     assert response.status_code == 302
     credentials, id_info = stored[-1]
     assert DRIVE not in credentials.granted_scopes
-    assert DRIVE in credentials.scopes  # what was asked for
+    assert DRIVE not in credentials.scopes  # only what was granted, so a refresh asks for no more
     assert id_info["email"] == "tester@example.com"
     with client.session_transaction() as sess:
         assert DRIVE not in sess["_google_flow_user"]["scopes"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
+from flask import make_response
+
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import DEFAULT_CLIENT_ID
 from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
@@ -112,12 +115,34 @@ def test_store_may_return_its_own_response(make_app, fake):
 
     @extension.store
     def save(credentials, id_info):
-        return "welcome aboard", 201
+        return make_response("welcome aboard", 201)
 
     app = make_app(extension=extension)
     response = sign_in(app.test_client(), fake)
     assert response.status_code == 201
     assert response.get_data(as_text=True) == "welcome aboard"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "returned",
+    [False, 0, True, 1, "", "a string", ("welcome", 201), {"json": 1}, [], object()],
+    ids=repr,
+)
+def test_store_return_values_other_than_a_response_are_ignored(make_app, fake, returned):
+    extension = GoogleFlow()
+    seen = []
+
+    @extension.store
+    def save(credentials, id_info):
+        seen.append(id_info["sub"])
+        return returned
+
+    app = make_app(extension=extension)
+    response = sign_in(app.test_client(), fake, next="/profile")
+    assert response.status_code == 302  # never a 500
+    assert response.headers["Location"] == "/profile"
+    assert seen  # the store ran and the user is signed in
 
 
 def test_default_storage_keeps_credentials_in_the_server_side_session(make_app, fake):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+from flask import make_response
 
 from flask_google_flow import GoogleFlow
 from tests.sign_in_helpers import callback_path, query_of, sign_in, start
@@ -70,7 +71,7 @@ def test_page_returned_by_store_is_sent_with_no_referrer(make_app, fake):
 
     @google_flow.store
     def save(credentials, id_info):
-        return "<p>Welcome!</p><img src='https://third-party.example/pixel.png'>"
+        return make_response("<p>Welcome!</p><img src='https://third-party.example/pixel.png'>")
 
     app = make_app(extension=google_flow)
     client = app.test_client()
