@@ -459,9 +459,32 @@ def _build_flask_session(app: Flask) -> SessionInterface:
     ``Session(app)`` assigns ``app.session_interface``; the guard that called
     this is put back at once and wraps the interface returned.
     """
+    _forget_failed_sqlalchemy_table(app)
     guard = app.session_interface
     try:
         Session(app)
         return app.session_interface
     finally:
         app.session_interface = guard
+
+
+def _forget_failed_sqlalchemy_table(app: Flask) -> None:
+    """Drop the session table a failed SQLAlchemy set-up declared, so it can be declared again.
+
+    Flask-Session's ``sqlalchemy`` backend declares its table on the
+    Flask-SQLAlchemy metadata before it creates it in the database; when the
+    creation failed, the declaration stays and a second set-up would refuse
+    to declare it again.
+    """
+    if str(app.config.get("SESSION_TYPE", "")).lower() != "sqlalchemy":
+        return
+    db = app.config.get("SESSION_SQLALCHEMY")
+    metadatas = getattr(db, "metadatas", None)
+    if not isinstance(metadatas, Mapping):
+        return
+    metadata = metadatas.get(app.config.get("SESSION_SQLALCHEMY_BIND_KEY"))
+    name = app.config.get("SESSION_SQLALCHEMY_TABLE", "sessions")
+    schema = app.config.get("SESSION_SQLALCHEMY_SCHEMA")
+    table = metadata.tables.get(f"{schema}.{name}" if schema else name) if metadata else None
+    if table is not None:
+        metadata.remove(table)

@@ -43,15 +43,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import MutableMapping
 from typing import Any, NamedTuple
 
 from flask import Flask, Request
 
+from .errors import SessionUnavailable
 from .pending import BINDING_SESSION_KEY, PENDING_SESSION_KEY, SessionPendingFlowStore
 from .pending.base import PendingFlowStore
 
 __all__ = ["Claim", "claim", "leave", "release"]
+
+logger = logging.getLogger("flask_google_flow")
 
 
 class Claim(NamedTuple):
@@ -94,8 +98,8 @@ def leave(
     :param store: the app's pending-flow store.
     :param grace: seconds the records stay usable (0: none are written).
     :param now: the app's clock.
-    :returns: how many records were written.
-    :raises SessionUnavailable: the store cannot be reached.
+    :returns: how many records were written (best effort: a record that
+        cannot be written ends the writing, without an error).
     """
     binding = session.get(BINDING_SESSION_KEY)
     cookie = _cookie(app, request)
@@ -106,9 +110,17 @@ def leave(
         return 0
     waiting = [e for e in recent if isinstance(e, list) and len(e) == 2 and e[1] > now]
     value = _value(binding, int(now) + grace)
+    written = 0
     for index in range(len(waiting)):
-        store.put(_key(cookie, index), value, grace)
-    return len(waiting)
+        try:
+            store.put(_key(cookie, index), value, grace)
+        except SessionUnavailable:
+            # Another callback of the browser writing or claiming the same record
+            # at this moment (or the backend is down: the rotation fails next).
+            logger.info("flask-google-flow: a rotation hand-off record could not be written")
+            break
+        written += 1
+    return written
 
 
 def claim(

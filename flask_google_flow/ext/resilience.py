@@ -14,7 +14,9 @@ untouched at :attr:`GuardedSessionInterface.wrapped`):
   keep working;
 * **save fails** → the response that was about to go out (perhaps a redirect
   claiming success) is replaced by the 503 page, and the callbacks registered
-  with :func:`on_session_save_failure` for this request run;
+  with :func:`on_session_save_failure` for this request run. A session that
+  was not modified keeps its response: only the refresh of its expiry
+  (``SESSION_REFRESH_EACH_REQUEST``) was lost, with a warning;
 * **session-id rotation fails** (``regenerate``) → ``SessionUnavailable``;
 * **the backend cannot even be set up** (Flask-Session's SQLAlchemy backend
   creates its table when it is constructed) → the app starts anyway, every
@@ -31,6 +33,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -268,6 +272,13 @@ class GuardedSessionInterface(SessionInterface):
         except Exception as exc:
             if not self.is_outage(exc):
                 raise
+            if not getattr(session, "modified", True):
+                # Only the expiry refresh (SESSION_REFRESH_EACH_REQUEST) was lost, no data.
+                logger.warning(
+                    "flask-google-flow: the session's expiry could not be refreshed (%s)",
+                    type(exc).__name__,
+                )
+                return
             _log_outage("the session could not be saved", exc)
             _replace_with_503(response)
             _run_save_failure_callbacks(exc)
@@ -420,13 +431,40 @@ class CheckedFileSystemCache(FileSystemCache):
     :class:`SessionWriteError` (an ``OSError``) instead, which the guard turns
     into a 503. The embedded session store uses it; pass one as
     ``SESSION_CACHELIB`` to get the same for a folder of your own.
+
+    ``set`` also answers ``False`` when another request removed the same key
+    while it was being written (a race the removal won, not a lost write); so
+    after a ``False`` a one-byte probe file is written in the folder, and
+    only if that fails too is the disk at fault.
+
+    :param cache_dir: the folder; other arguments as for ``FileSystemCache``.
     """
 
+    def __init__(self, cache_dir: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(cache_dir, *args, **kwargs)
+        #: The cache's folder.
+        self.directory = cache_dir
+
+    def _disk_fails(self) -> OSError | None:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".probe-", dir=self.directory)
+            try:
+                os.write(fd, b"\0")
+            finally:
+                os.close(fd)
+                os.remove(probe)
+        except OSError as exc:
+            return exc
+        return None
+
     def set(self, key: str, value: Any, timeout: Any = None, mgmt_element: bool = False) -> bool:
-        """``FileSystemCache.set``; raises :class:`SessionWriteError` when it failed."""
-        if not super().set(key, value, timeout=timeout, mgmt_element=mgmt_element):
-            raise SessionWriteError("the session store could not write a file")
-        return True
+        """``FileSystemCache.set``; raises :class:`SessionWriteError` when the disk failed."""
+        if super().set(key, value, timeout=timeout, mgmt_element=mgmt_element):
+            return True
+        error = self._disk_fails()
+        if error is not None:
+            raise SessionWriteError("the session store could not write a file") from error
+        return False
 
     def delete(self, key: str, mgmt_element: bool = False) -> bool:
         """``FileSystemCache.delete``; raises :class:`SessionWriteError` when it failed."""

@@ -41,9 +41,7 @@ def cache() -> FlakyCache:
 
 @pytest.fixture
 def app(make_app, cache, stored):
-    return make_app(
-        config={"SESSION_TYPE": "cachelib", "SESSION_CACHELIB": cache}, stored=stored
-    )
+    return make_app(config={"SESSION_TYPE": "cachelib", "SESSION_CACHELIB": cache}, stored=stored)
 
 
 @pytest.fixture

@@ -179,3 +179,47 @@ def test_refused_claims_do_not_extend_the_grace_period(make_app, fake, clock):
     clock.advance(1)
     assert _with_cookie(client, old, callbacks[1]).status_code == 400
     assert fake.request_counts["token"] == 1  # refused before the code exchange
+
+
+# -- the same, truly at once --------------------------------------------------------------
+
+
+def _parallel_callbacks(app, fake, n=8):
+    """n pending sign-ins of one browser, then their n callbacks in n threads at once."""
+    import threading
+
+    first = app.test_client()
+    callbacks, cookie = _pending(first, fake, n)
+    clients = [app.test_client() for _ in range(n)]
+    for client in clients:
+        client.set_cookie("session", cookie)
+    barrier = threading.Barrier(n)
+    statuses: list[int] = [0] * n
+
+    def run(i):
+        barrier.wait(10)
+        statuses[i] = clients[i].get(callbacks[i]).status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["filesystem", "redis"])
+def test_eight_simultaneous_callbacks_all_complete(make_app, fake, stored, kind, request):
+    config = {}
+    if kind == "redis":
+        from flask_google_flow.ext.resilience import fail_fast_redis
+
+        server = request.getfixturevalue("redis_server")
+        config = {"SESSION_TYPE": "redis", "SESSION_REDIS": fail_fast_redis(server.url)}
+    app = make_app(config=config, stored=stored)
+    for _ in range(3):  # a few rounds: the interleaving differs each time
+        stored.clear()
+        statuses = _parallel_callbacks(app, fake)
+        assert statuses == [302] * 8, statuses
+        assert len(stored) == 8

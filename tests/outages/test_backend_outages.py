@@ -1,0 +1,284 @@
+"""Session backend outages on real, private servers: 503 only, never 500, and recovery.
+
+For each backend (Redis, PostgreSQL through Flask-Session's ``sqlalchemy``
+backend, memcached): sign in, stop the server, and check that every request
+answers 503 — or 200 where the route does not use the session — and none
+500; then start it again on the same port and check that the service is back
+within 2 s by itself. Then the same with the app *started* while the server
+is down. The servers are this test's own, on free loopback ports, ended by PID.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask, session
+
+from flask_google_flow import GoogleFlow
+from tests.conftest import require
+from tests.sign_in_helpers import CALLBACK, callback_path, start
+
+from .servers import MemcachedServer, PostgresCluster, postgres_bin
+
+pytestmark = pytest.mark.integration
+
+RECOVERY_SECONDS = 2.0
+
+
+@dataclass
+class Backend:
+    """A backend under test: how to configure an app for it, and its server."""
+
+    name: str
+    configure: Callable[[Flask], None]
+    stop: Callable[[], None]
+    start: Callable[[], Any]
+    keeps_data: bool
+
+
+@pytest.fixture(params=["redis", "postgresql", "memcached"])
+def backend(request, tmp_path) -> Iterator[Backend]:
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        from flask_google_flow.ext.resilience import fail_fast_redis
+
+        def configure(app: Flask) -> None:
+            app.config.update(SESSION_TYPE="redis", SESSION_REDIS=fail_fast_redis(server.url))
+
+        yield Backend("redis", configure, server.stop, server.start, keeps_data=False)
+        return
+    if request.param == "memcached":
+        require(
+            MemcachedServer.available(), "memcached is not installed", "apt-get install memcached"
+        )
+        server = MemcachedServer().start()
+        from flask_google_flow.ext.resilience import fail_fast_memcached
+
+        def configure(app: Flask) -> None:
+            app.config.update(
+                SESSION_TYPE="memcached", SESSION_MEMCACHED=fail_fast_memcached(server.server)
+            )
+
+        try:
+            yield Backend("memcached", configure, server.stop, server.start, keeps_data=False)
+        finally:
+            server.stop()
+        return
+    require(
+        postgres_bin() is not None,
+        "PostgreSQL's initdb/postgres are not installed",
+        "apt-get install postgresql",
+    )
+    cluster = PostgresCluster().start()
+
+    def configure(app: Flask) -> None:
+        from flask_sqlalchemy import SQLAlchemy
+
+        app.config.update(
+            SQLALCHEMY_DATABASE_URI=cluster.url,
+            SQLALCHEMY_ENGINE_OPTIONS={
+                "pool_pre_ping": True,
+                "pool_timeout": 1,
+                "connect_args": {"connect_timeout": 1},
+            },
+            SESSION_TYPE="sqlalchemy",
+        )
+        db = SQLAlchemy()
+        db.init_app(app)
+        app.config["SESSION_SQLALCHEMY"] = db
+
+    try:
+        yield Backend("postgresql", configure, cluster.stop, cluster.start, keeps_data=True)
+    finally:
+        cluster.remove()
+
+
+def _app(backend: Backend, fake, clock, tmp_path) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="outage-test", GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]))
+    backend.configure(app)
+    GoogleFlow(clock=clock).init_app(app)
+
+    @app.route("/")
+    def home():
+        user = session.get("_google_flow_user")
+        return f"home {user['claims'].get('email') if user else 'anonymous'}"
+
+    @app.route("/plain")
+    def plain():
+        return "no session here"
+
+    return app
+
+
+class Probe:
+    """Requests made during an outage: their statuses and the slowest one."""
+
+    def __init__(self) -> None:
+        self.statuses: Counter = Counter()
+        self.slowest = 0.0
+
+    def get(self, client, path: str):
+        began = time.monotonic()
+        response = client.get(path)
+        self.slowest = max(self.slowest, time.monotonic() - began)
+        self.statuses[response.status_code] += 1
+        assert "Traceback" not in response.get_data(as_text=True)
+        return response
+
+
+def _recovery_seconds(client, path: str = "/") -> float:
+    """Seconds until *path* answers 200 (or its 302) again; fails after RECOVERY_SECONDS."""
+    began = time.monotonic()
+    statuses = Counter()
+    while True:
+        status = client.get(path).status_code
+        statuses[status] += 1
+        if status in (200, 302):
+            return time.monotonic() - began
+        assert status == 503, statuses
+        assert time.monotonic() - began < RECOVERY_SECONDS, f"not back: {statuses}"
+        time.sleep(0.05)
+
+
+def test_outage_answers_503_never_500_and_recovers(backend, fake, clock, tmp_path):
+    app = _app(backend, fake, clock, tmp_path)
+    browser = app.test_client()
+    assert browser.get(callback_path(fake.approve(start(browser)))).status_code == 302
+    assert browser.get("/").get_data(as_text=True) == "home tester@example.com"
+    pending = callback_path(fake.approve(start(browser)))  # a sign-in left half-way
+    tokens = fake.request_counts["token"]
+
+    backend.stop()
+    probe = Probe()
+    newcomer = app.test_client()
+    for _ in range(2):
+        assert probe.get(browser, "/plain").status_code == 200  # needs no session
+        assert probe.get(browser, "/").status_code == 503
+        assert probe.get(browser, "/authorize").status_code == 503
+        assert probe.get(newcomer, "/authorize").status_code == 503
+        assert probe.get(newcomer, "/plain").status_code == 200
+    assert probe.get(browser, pending).status_code == 503
+    assert fake.request_counts["token"] == tokens  # the code was never redeemed
+    assert set(probe.statuses) == {200, 503}, probe.statuses
+
+    backend.start()
+    seconds = _recovery_seconds(browser)
+    expected = "home tester@example.com" if backend.keeps_data else "home anonymous"
+    assert browser.get("/").get_data(as_text=True) == expected
+    again = app.test_client()
+    assert again.get(callback_path(fake.approve(start(again)))).status_code == 302
+    print(
+        f"\nOUTAGE {backend.name}: {sum(probe.statuses.values())} requests while down "
+        f"{dict(probe.statuses)}, slowest {probe.slowest:.2f} s; back after {seconds:.2f} s"
+    )
+
+
+def test_app_starts_while_the_backend_is_down_and_recovers(backend, fake, clock, tmp_path):
+    backend.stop()
+    began = time.monotonic()
+    app = _app(backend, fake, clock, tmp_path)  # must not raise
+    started = time.monotonic() - began
+    client = app.test_client()
+    assert client.get("/plain").status_code == 200
+    assert client.get("/authorize").status_code == 503
+    assert client.get("/").status_code in (200, 503)  # no cookie: "/" may not need the backend
+
+    backend.start()
+    seconds = _recovery_seconds(client, "/authorize")
+    browser = app.test_client()
+    assert browser.get(callback_path(fake.approve(start(browser)))).status_code == 302
+    assert browser.get("/").get_data(as_text=True) == "home tester@example.com"
+    print(f"\nSTART-DOWN {backend.name}: init_app {started:.2f} s; back after {seconds:.2f} s")
+
+
+# -- the embedded filesystem store on a full or read-only disk ----------------------
+
+
+@pytest.fixture
+def tiny_disk(tmp_path) -> Iterator[Any]:
+    """A 1 MiB tmpfs mounted for this test (root only), unmounted afterwards."""
+    import os
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    can = os.geteuid() == 0 and shutil.which("mount") is not None
+    if can:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mount)],
+            capture_output=True,
+        )
+        can = done.returncode == 0
+    require(can, "cannot mount a tmpfs (needs root)", "run the tests as root, as CI does")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder) -> Any:
+    """Fill the disk of *folder* until writes fail (ENOSPC); the filler file."""
+    filler = folder / "filler"
+    with open(filler, "wb") as out:
+        chunk = b"\0" * 65536
+        try:
+            while True:
+                out.write(chunk)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_full_disk_of_the_embedded_store_is_a_503_not_a_silent_200(
+    tiny_disk, make_app, fake, stored
+):
+    import subprocess
+
+    sessions = tiny_disk / "sessions"
+    app = make_app(session_dir=str(sessions), stored=stored)
+    browser = app.test_client()
+    assert browser.get(callback_path(fake.approve(start(browser)))).status_code == 302
+    pending = callback_path(fake.approve(start(browser)))
+    filler = _fill(tiny_disk)
+
+    probe = Probe()
+    assert probe.get(browser, "/plain").status_code == 200
+    assert probe.get(app.test_client(), "/authorize").status_code == 503
+    newcomer = app.test_client()
+    assert probe.get(newcomer, "/authorize").status_code == 503
+    assert "Set-Cookie" not in newcomer.get("/authorize").headers
+    # The callback frees its pending record's file, so its session write may fit
+    # in that space: a 302 must then be a saved sign-in, else it is a 503.
+    response = probe.get(browser, pending)
+    assert response.status_code in (302, 503)
+    if response.status_code == 302:
+        assert browser.get("/").get_data(as_text=True) == "home tester@example.com"
+    else:
+        assert "Location" not in response.headers
+    assert not {s for s in probe.statuses if s >= 500} - {503}, probe.statuses
+
+    filler.unlink()
+    again = app.test_client()
+    assert again.get(callback_path(fake.approve(start(again)))).status_code == 302
+
+    # A read-only disk: the same, and a sign-in whose session cannot be written.
+    half_way = callback_path(fake.approve(start(again)))
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    try:
+        assert app.test_client().get("/authorize").status_code == 503
+        assert again.get("/plain").status_code == 200
+        assert again.get("/").get_data(as_text=True) == "home tester@example.com"
+        response = again.get(half_way)
+        assert response.status_code == 503
+        assert "Location" not in response.headers
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
+    assert app.test_client().get("/authorize").status_code == 302
