@@ -116,3 +116,19 @@ def test_a_saved_sign_in_sends_no_failure(app, fake, stored, events):
     assert response.status_code == 302
     assert events["failed"] == []
     assert events["succeeded"] == ["tester@example.com"]
+
+
+def test_the_documented_undo_receiver_runs_for_a_half_done_sign_in(app, fake, cache, stored):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "undo_half_done.py"
+    spec = importlib.util.spec_from_file_location("undo_half_done", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.watch_half_done_sign_ins(app)
+    client = app.test_client()
+    callback = callback_path(fake.approve(start(client)))
+    cache.fail_set = True
+    assert client.get(callback).status_code == 503
+    assert example.forgotten == [stored[0][1]["sub"]]
