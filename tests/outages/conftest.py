@@ -7,7 +7,8 @@ session) and ``/credentials`` (whether credentials are available).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from flask import Flask, session
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
-from tests.sign_in_helpers import build_app
+from tests.conftest import require
+from tests.sign_in_helpers import CALLBACK, build_app
+
+from .servers import MemcachedServer, PostgresCluster, postgres_bin
 
 
 @pytest.fixture
@@ -60,3 +64,93 @@ def make_app(fake: FakeGoogle, clock: FakeClock, tmp_path: Any) -> Callable[...,
         return app
 
     return factory
+
+
+# -- session backends on private servers (integration tests) ----------------------
+
+
+@dataclass
+class Backend:
+    """A backend under test: how to configure an app for it, and its server."""
+
+    name: str
+    configure: Callable[[Flask], None]
+    stop: Callable[[], None]
+    start: Callable[[], Any]
+    keeps_data: bool
+
+
+@pytest.fixture(params=["redis", "postgresql", "memcached"])
+def backend(request, tmp_path) -> Iterator[Backend]:
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        from flask_google_flow.ext.resilience import fail_fast_redis
+
+        def configure(app: Flask) -> None:
+            app.config.update(SESSION_TYPE="redis", SESSION_REDIS=fail_fast_redis(server.url))
+
+        yield Backend("redis", configure, server.stop, server.start, keeps_data=False)
+        return
+    if request.param == "memcached":
+        require(
+            MemcachedServer.available(), "memcached is not installed", "apt-get install memcached"
+        )
+        server = MemcachedServer().start()
+        from flask_google_flow.ext.resilience import fail_fast_memcached
+
+        def configure(app: Flask) -> None:
+            app.config.update(
+                SESSION_TYPE="memcached", SESSION_MEMCACHED=fail_fast_memcached(server.server)
+            )
+
+        try:
+            yield Backend("memcached", configure, server.stop, server.start, keeps_data=False)
+        finally:
+            server.stop()
+        return
+    require(
+        postgres_bin() is not None,
+        "PostgreSQL's initdb/postgres are not installed",
+        "apt-get install postgresql",
+    )
+    cluster = PostgresCluster().start()
+
+    def configure(app: Flask) -> None:
+        from flask_sqlalchemy import SQLAlchemy
+
+        app.config.update(
+            SQLALCHEMY_DATABASE_URI=cluster.url,
+            SQLALCHEMY_ENGINE_OPTIONS={
+                "pool_pre_ping": True,
+                "pool_timeout": 1,
+                "connect_args": {"connect_timeout": 1},
+            },
+            SESSION_TYPE="sqlalchemy",
+        )
+        db = SQLAlchemy()
+        db.init_app(app)
+        app.config["SESSION_SQLALCHEMY"] = db
+
+    try:
+        yield Backend("postgresql", configure, cluster.stop, cluster.start, keeps_data=True)
+    finally:
+        cluster.remove()
+
+
+def backend_app(backend: Backend, fake, clock, tmp_path) -> Flask:
+    """An app on *backend* with ``/`` and ``/plain`` (as ``make_app``'s)."""
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="outage-test", GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]))
+    backend.configure(app)
+    GoogleFlow(clock=clock).init_app(app)
+
+    @app.route("/")
+    def home():
+        user = session.get("_google_flow_user")
+        return f"home {user['claims'].get('email') if user else 'anonymous'}"
+
+    @app.route("/plain")
+    def plain():
+        return "no session here"
+
+    return app

@@ -13,108 +13,19 @@ from __future__ import annotations
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, session
 
-from flask_google_flow import GoogleFlow
 from tests.conftest import require
-from tests.sign_in_helpers import CALLBACK, callback_path, start
+from tests.sign_in_helpers import callback_path, start
 
-from .servers import MemcachedServer, PostgresCluster, postgres_bin
+from .conftest import backend_app as _app
 
 pytestmark = pytest.mark.integration
 
 RECOVERY_SECONDS = 2.0
-
-
-@dataclass
-class Backend:
-    """A backend under test: how to configure an app for it, and its server."""
-
-    name: str
-    configure: Callable[[Flask], None]
-    stop: Callable[[], None]
-    start: Callable[[], Any]
-    keeps_data: bool
-
-
-@pytest.fixture(params=["redis", "postgresql", "memcached"])
-def backend(request, tmp_path) -> Iterator[Backend]:
-    if request.param == "redis":
-        server = request.getfixturevalue("redis_server")
-        from flask_google_flow.ext.resilience import fail_fast_redis
-
-        def configure(app: Flask) -> None:
-            app.config.update(SESSION_TYPE="redis", SESSION_REDIS=fail_fast_redis(server.url))
-
-        yield Backend("redis", configure, server.stop, server.start, keeps_data=False)
-        return
-    if request.param == "memcached":
-        require(
-            MemcachedServer.available(), "memcached is not installed", "apt-get install memcached"
-        )
-        server = MemcachedServer().start()
-        from flask_google_flow.ext.resilience import fail_fast_memcached
-
-        def configure(app: Flask) -> None:
-            app.config.update(
-                SESSION_TYPE="memcached", SESSION_MEMCACHED=fail_fast_memcached(server.server)
-            )
-
-        try:
-            yield Backend("memcached", configure, server.stop, server.start, keeps_data=False)
-        finally:
-            server.stop()
-        return
-    require(
-        postgres_bin() is not None,
-        "PostgreSQL's initdb/postgres are not installed",
-        "apt-get install postgresql",
-    )
-    cluster = PostgresCluster().start()
-
-    def configure(app: Flask) -> None:
-        from flask_sqlalchemy import SQLAlchemy
-
-        app.config.update(
-            SQLALCHEMY_DATABASE_URI=cluster.url,
-            SQLALCHEMY_ENGINE_OPTIONS={
-                "pool_pre_ping": True,
-                "pool_timeout": 1,
-                "connect_args": {"connect_timeout": 1},
-            },
-            SESSION_TYPE="sqlalchemy",
-        )
-        db = SQLAlchemy()
-        db.init_app(app)
-        app.config["SESSION_SQLALCHEMY"] = db
-
-    try:
-        yield Backend("postgresql", configure, cluster.stop, cluster.start, keeps_data=True)
-    finally:
-        cluster.remove()
-
-
-def _app(backend: Backend, fake, clock, tmp_path) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="outage-test", GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]))
-    backend.configure(app)
-    GoogleFlow(clock=clock).init_app(app)
-
-    @app.route("/")
-    def home():
-        user = session.get("_google_flow_user")
-        return f"home {user['claims'].get('email') if user else 'anonymous'}"
-
-    @app.route("/plain")
-    def plain():
-        return "no session here"
-
-    return app
 
 
 class Probe:
@@ -282,3 +193,43 @@ def test_full_disk_of_the_embedded_store_is_a_503_not_a_silent_200(
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
     assert app.test_client().get("/authorize").status_code == 302
+
+
+# -- 8 callbacks of one browser at once, on every backend ----------------------------
+
+
+def test_eight_simultaneous_callbacks_of_one_browser_all_complete(backend, fake, clock, tmp_path):
+    import threading
+
+    from flask_google_flow.ext.pending import SessionPendingFlowStore
+
+    app = _app(backend, fake, clock, tmp_path)
+    store = app.extensions["google_flow"].pending.store
+    if isinstance(store, SessionPendingFlowStore):
+        pytest.skip(
+            f"the {backend.name} backend keeps pending sign-ins inside the session (the "
+            "fallback store), which cannot hand off across a rotation; its own pending-flow "
+            "store (issue 14, item 1) enables this test"
+        )
+    first = app.test_client()
+    locations = [start(first) for _ in range(8)]
+    cookie = first.get_cookie("session").value
+    callbacks = [callback_path(fake.approve(location)) for location in locations]
+    clients = [app.test_client() for _ in callbacks]
+    for client in clients:
+        client.set_cookie("session", cookie)
+    barrier = threading.Barrier(len(clients))
+    statuses = [0] * len(clients)
+
+    def run(i: int) -> None:
+        barrier.wait(10)
+        statuses[i] = clients[i].get(callbacks[i]).status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [302] * 8, statuses
+    for client in clients:
+        assert client.get("/").get_data(as_text=True) == "home tester@example.com"
