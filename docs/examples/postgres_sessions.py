@@ -17,7 +17,10 @@ def create_app(config=None):
         SQLALCHEMY_ENGINE_OPTIONS={
             "pool_pre_ping": True,  # a connection cut by a restart is replaced, not used
             "pool_timeout": 2,  # wait at most 2 s for a free pooled connection
-            "connect_args": {"connect_timeout": 2},  # and 2 s for the server
+            "connect_args": {
+                "connect_timeout": 2,  # wait at most 2 s for the server to answer a connect
+                "options": "-c statement_timeout=2000",  # and 2 s for any one query
+            },
         },
         SESSION_TYPE="sqlalchemy",  # Flask-Session keeps sessions in a table
         SESSION_SQLALCHEMY=db,

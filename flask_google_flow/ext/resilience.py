@@ -119,17 +119,40 @@ def _disconnect_errors() -> tuple[type[BaseException], ...]:
     return (sqlalchemy.exc.DBAPIError,)
 
 
+#: SQLSTATE classes and codes of a database that is down, restarting, overloaded or
+#: timing out: connection exceptions (08), insufficient resources (53), operator
+#: intervention (57: shutdown, crash recovery, statement timeout), and 25P02, a
+#: transaction aborted by such an error that a client library retried inside it.
+_OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57")
+_OUTAGE_SQLSTATES = frozenset({"25P02"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
 def is_backend_outage(exc: BaseException, extra: tuple[type[BaseException], ...] = ()) -> bool:
     """Whether *exc* means the session backend is down (rather than a bug).
 
     One of :func:`backend_errors`, one of *extra*, or a SQLAlchemy
-    ``DBAPIError`` whose ``connection_invalidated`` is true (a disconnect
-    noticed in the middle of a statement).
+    ``DBAPIError`` that invalidated its connection (a disconnect noticed in the
+    middle of a statement) or whose SQLSTATE says the server is unavailable
+    (classes 08, 53, 57, or 25P02: Flask-Session retries a failed query inside
+    the transaction the failure aborted).
     """
     if isinstance(exc, backend_errors() + extra):
         return True
     disconnects = _disconnect_errors()
-    return bool(disconnects) and isinstance(exc, disconnects) and exc.connection_invalidated
+    if not disconnects or not isinstance(exc, disconnects):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = _sqlstate(exc)
+    return code is not None and (
+        code in _OUTAGE_SQLSTATES or code.startswith(_OUTAGE_SQLSTATE_CLASSES)
+    )
 
 
 def on_session_save_failure(callback: Callable[[BaseException], None]) -> None:

@@ -371,3 +371,23 @@ def test_guard_retries_the_build_at_most_once_per_interval(tmp_path) -> None:
     now[0] = 1.5
     assert client.get("/read").status_code == 503
     assert attempts == [0.0, 1.5]
+
+
+def test_database_errors_count_by_sqlstate() -> None:
+    import sqlalchemy.exc
+
+    from flask_google_flow.ext.resilience import is_backend_outage
+
+    class Original(Exception):
+        def __init__(self, sqlstate):
+            super().__init__("db error")
+            self.sqlstate = sqlstate
+
+    def error(kind, sqlstate):
+        return kind("SELECT 1", {}, Original(sqlstate))
+
+    assert is_backend_outage(error(sqlalchemy.exc.InternalError, "25P02"))  # aborted txn
+    assert is_backend_outage(error(sqlalchemy.exc.DatabaseError, "57P01"))  # admin shutdown
+    assert is_backend_outage(error(sqlalchemy.exc.DatabaseError, "53300"))  # too many clients
+    assert not is_backend_outage(error(sqlalchemy.exc.ProgrammingError, "42P01"))  # no table
+    assert not is_backend_outage(error(sqlalchemy.exc.IntegrityError, "23505"))  # duplicate

@@ -7,6 +7,9 @@ session) and ``/credentials`` (whether credentials are available).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +81,18 @@ class Backend:
     stop: Callable[[], None]
     start: Callable[[], Any]
     keeps_data: bool
+    #: A context manager in which the server accepts connections but answers nothing.
+    hang: Callable[[], Any]
+
+
+@contextlib.contextmanager
+def _paused(process) -> Iterator[None]:
+    """SIGSTOP the server process by its PID (the kernel still accepts connections)."""
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 @pytest.fixture(params=["redis", "postgresql", "memcached"])
@@ -89,7 +104,14 @@ def backend(request, tmp_path) -> Iterator[Backend]:
         def configure(app: Flask) -> None:
             app.config.update(SESSION_TYPE="redis", SESSION_REDIS=fail_fast_redis(server.url))
 
-        yield Backend("redis", configure, server.stop, server.start, keeps_data=False)
+        yield Backend(
+            "redis",
+            configure,
+            server.stop,
+            server.start,
+            keeps_data=False,
+            hang=lambda: _paused(server.process),
+        )
         return
     if request.param == "memcached":
         require(
@@ -104,7 +126,14 @@ def backend(request, tmp_path) -> Iterator[Backend]:
             )
 
         try:
-            yield Backend("memcached", configure, server.stop, server.start, keeps_data=False)
+            yield Backend(
+                "memcached",
+                configure,
+                server.stop,
+                server.start,
+                keeps_data=False,
+                hang=lambda: _paused(server.process),
+            )
         finally:
             server.stop()
         return
@@ -123,7 +152,10 @@ def backend(request, tmp_path) -> Iterator[Backend]:
             SQLALCHEMY_ENGINE_OPTIONS={
                 "pool_pre_ping": True,
                 "pool_timeout": 1,
-                "connect_args": {"connect_timeout": 1},
+                "connect_args": {
+                    "connect_timeout": 1,
+                    "options": "-c statement_timeout=1000",
+                },
             },
             SESSION_TYPE="sqlalchemy",
         )
@@ -131,8 +163,29 @@ def backend(request, tmp_path) -> Iterator[Backend]:
         db.init_app(app)
         app.config["SESSION_SQLALCHEMY"] = db
 
+    @contextlib.contextmanager
+    def locked() -> Iterator[None]:
+        """Another client holds the session table locked: every query waits for it."""
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(cluster.url)
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                connection.rollback()
+        engine.dispose()
+
     try:
-        yield Backend("postgresql", configure, cluster.stop, cluster.start, keeps_data=True)
+        yield Backend(
+            "postgresql",
+            configure,
+            cluster.stop,
+            cluster.start,
+            keeps_data=True,
+            hang=locked,
+        )
     finally:
         cluster.remove()
 

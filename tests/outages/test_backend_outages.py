@@ -233,3 +233,32 @@ def test_eight_simultaneous_callbacks_of_one_browser_all_complete(backend, fake,
     assert statuses == [302] * 8, statuses
     for client in clients:
         assert client.get("/").get_data(as_text=True) == "home tester@example.com"
+
+
+# -- a server that accepts connections but answers nothing ---------------------------
+
+
+def test_a_hung_backend_holds_a_request_only_for_the_clients_timeouts(
+    backend, fake, clock, tmp_path
+):
+    """Bounded waits: with the documented client settings a hung server gives a 503."""
+    import threading
+
+    app = _app(backend, fake, clock, tmp_path)
+    browser = app.test_client()
+    assert browser.get(callback_path(fake.approve(start(browser)))).status_code == 302
+    results: dict[str, Any] = {}
+
+    def request() -> None:
+        began = time.monotonic()
+        results["status"] = browser.get("/").status_code
+        results["seconds"] = time.monotonic() - began
+
+    with backend.hang():
+        worker = threading.Thread(target=request)
+        worker.start()
+        worker.join(30)  # far above the clients' timeouts; a hang fails here
+        assert not worker.is_alive(), "the request is still waiting for the hung backend"
+    assert results["status"] == 503
+    assert browser.get("/").status_code == 200  # and back at once
+    print(f"\nHUNG {backend.name}: 503 after {results['seconds']:.2f} s")

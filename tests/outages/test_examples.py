@@ -22,6 +22,7 @@ def test_postgres_recipe_starts_with_the_database_down(fake, monkeypatch, tmp_pa
     app = module.create_app({"GOOGLE_CLIENT_CONFIG": fake.client_config([CALLBACK])})
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_pre_ping"] and options["connect_args"]["connect_timeout"] == 2
+    assert "statement_timeout" in options["connect_args"]["options"]
     assert app.session_interface.wrapped is None  # not set up yet: the database is down
     response = app.test_client().get("/authorize")
     assert response.status_code == 503
