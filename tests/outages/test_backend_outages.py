@@ -262,3 +262,33 @@ def test_a_hung_backend_holds_a_request_only_for_the_clients_timeouts(
     assert results["status"] == 503
     assert browser.get("/").status_code == 200  # and back at once
     print(f"\nHUNG {backend.name}: 503 after {results['seconds']:.2f} s")
+
+
+def test_a_stale_memcached_connection_is_a_503_then_reconnects(fake, clock, tmp_path):
+    """A plain pymemcache client (no retry) after a memcached restart: 503 once, not 500."""
+    from pymemcache.client.base import Client
+
+    from .conftest import Backend
+    from .servers import MemcachedServer
+
+    require(MemcachedServer.available(), "memcached is not installed", "apt-get install memcached")
+    server = MemcachedServer().start()
+    try:
+
+        def configure(app):
+            client = Client(server.server, connect_timeout=1, timeout=1, default_noreply=False)
+            app.config.update(SESSION_TYPE="memcached", SESSION_MEMCACHED=client)
+
+        backend = Backend(
+            "memcached", configure, server.stop, server.start, keeps_data=False, hang=None
+        )
+        app = _app(backend, fake, clock, tmp_path)
+        browser = app.test_client()
+        assert browser.get(callback_path(fake.approve(start(browser)))).status_code == 302
+        server.stop()
+        server.start()
+        first = browser.get("/")
+        assert first.status_code in (200, 503), first.status_code
+        assert browser.get("/").status_code == 200
+    finally:
+        server.stop()
