@@ -26,13 +26,13 @@ from . import current, decorators, refresh, views
 from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, PendingFlowStore, store_for_session_interface
 from .resilience import (
-    CheckedFileSystemCache,
     DeferredPendingFlowStore,
     GuardedSessionInterface,
     guard_session_backend,
     is_backend_outage,
     unwrap_session_interface,
 )
+from .session_clients import CheckedFileSystemCache
 from .state import EXTENSION_KEY, AppState, RegisteredRedirectURI, app_state
 from .storage import (
     CallbackCredentialStore,
