@@ -404,7 +404,7 @@ def _ensure_server_side_session(
             "server-side backend ('redis', 'sqlalchemy', 'memcached', 'cachelib', ...) "
             "or remove it to use the embedded filesystem store."
         )
-    if "session_interface" in vars(app):  # the app set its own interface
+    if interface is not Flask.session_interface:  # not Flask's untouched default
         if isinstance(interface, SecureCookieSessionInterface):
             raise RuntimeError(
                 f"app.session_interface is a cookie-based session ({type(interface).__name__}); "

@@ -187,3 +187,28 @@ def test_a_malformed_key_fails_at_init_app_naming_the_setting(make_app, key):
     with pytest.raises(ValueError, match="GOOGLE_FLOW_ENCRYPTION_KEY") as info:
         make_app(config={"GOOGLE_FLOW_ENCRYPTION_KEY": key})
     assert key not in str(info.value)
+
+
+def test_an_interface_set_on_a_flask_subclass_is_not_replaced(fake, tmp_path, caplog):
+    from cachelib import SimpleCache
+    from flask_session.cachelib import CacheLibSessionInterface
+
+    class Mine(SessionInterface):
+        inner = None
+
+        def open_session(self, app, request):
+            return self.inner.open_session(app, request)
+
+        def save_session(self, app, session, response):
+            return self.inner.save_session(app, session, response)
+
+    class MyFlask(Flask):
+        session_interface = Mine()
+
+    app = MyFlask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="k", GOOGLE_CLIENT_CONFIG=fake.client_config([CALLBACK]))
+    Mine.inner = CacheLibSessionInterface(app, client=SimpleCache())
+    caplog.set_level(logging.WARNING, logger="flask_google_flow")
+    GoogleFlow(app)
+    assert isinstance(app.session_interface.wrapped, Mine)
+    assert "keeping the app's own session interface Mine" in caplog.text
