@@ -391,3 +391,12 @@ def test_database_errors_count_by_sqlstate() -> None:
     assert is_backend_outage(error(sqlalchemy.exc.DatabaseError, "53300"))  # too many clients
     assert not is_backend_outage(error(sqlalchemy.exc.ProgrammingError, "42P01"))  # no table
     assert not is_backend_outage(error(sqlalchemy.exc.IntegrityError, "23505"))  # duplicate
+
+
+def test_fail_fast_memcached_fails_at_once_on_a_dead_server() -> None:
+    from flask_google_flow.ext.resilience import fail_fast_memcached, is_backend_outage
+
+    client = fail_fast_memcached(f"127.0.0.1:{_dead_port()}", timeout=0.5, connect_timeout=0.5)
+    with pytest.raises(Exception) as info:
+        client.get("session:x")
+    assert is_backend_outage(info.value)

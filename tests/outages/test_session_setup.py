@@ -212,3 +212,26 @@ def test_an_interface_set_on_a_flask_subclass_is_not_replaced(fake, tmp_path, ca
     GoogleFlow(app)
     assert isinstance(app.session_interface.wrapped, Mine)
     assert "keeping the app's own session interface Mine" in caplog.text
+
+
+def test_tokens_refreshed_into_the_session_stay_encrypted():
+    """``keep_local`` (used after a refresh) writes the same encrypted form as ``save``."""
+    import datetime
+
+    from google.oauth2.credentials import Credentials
+
+    from flask_google_flow.ext.storage import SessionCredentialStore, TokenCipher
+
+    def rebuild(data):
+        return Credentials(data["token"], refresh_token=data["refresh_token"])
+
+    store = SessionCredentialStore(rebuild, cipher=TokenCipher([_key()]))
+    session: dict = {}
+    credentials = Credentials(
+        "access-1", refresh_token="refresh-1", expiry=datetime.datetime(2030, 1, 1)
+    )
+    store.keep_local(session, credentials)
+    kept = session["_google_flow_credentials"]
+    assert isinstance(kept, str) and "access-1" not in kept and "refresh-1" not in kept
+    loaded = store.load(session, None)
+    assert (loaded.token, loaded.refresh_token) == ("access-1", "refresh-1")
