@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,8 +89,18 @@ class Backend:
 
 @contextlib.contextmanager
 def _paused(process) -> Iterator[None]:
-    """SIGSTOP the server process by its PID (the kernel still accepts connections)."""
+    """SIGSTOP the server process by its PID (the kernel still accepts connections).
+
+    The signal is delivered asynchronously: wait until every thread of the
+    process is stopped (``T`` in ``/proc``), so no request is still served.
+    """
     os.kill(process.pid, signal.SIGSTOP)
+    for _ in range(200):
+        tasks = Path(f"/proc/{process.pid}/task").iterdir()
+        states = {(task / "stat").read_text().rsplit(")", 1)[1].split()[0] for task in tasks}
+        if states <= {"T", "t"}:
+            break
+        time.sleep(0.01)
     try:
         yield
     finally:
