@@ -54,6 +54,16 @@ def _ca_bundle(value: Any) -> str | None:
     return path
 
 
+def _key_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, bytes):
+        value = value.decode("ascii")
+    if isinstance(value, str):
+        return tuple(k for k in value.replace(",", " ").split() if k)
+    return tuple(k.decode("ascii") if isinstance(k, bytes) else str(k) for k in value)
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, str):
         lowered = value.strip().lower()
@@ -305,6 +315,24 @@ OPTIONS: tuple[Option, ...] = (
         "Folder of the embedded filesystem session backend, used when the app "
         "has not configured Flask-Session. Default: ``<instance>/google_flow_sessions``.",
     ),
+    Option(
+        "encryption_key",
+        "GOOGLE_FLOW_ENCRYPTION_KEY",
+        (),
+        _key_list,
+        "Encrypt the tokens the built-in session credential store keeps (Fernet, from "
+        "``cryptography``): one key, or a list (or a comma-separated string) newest first "
+        "— the first encrypts, all decrypt, for key rotation. Empty: not encrypted.",
+    ),
+    Option(
+        "rotation_grace",
+        "GOOGLE_FLOW_ROTATION_GRACE",
+        30,
+        int,
+        "Seconds after a sign-in rotated the session id during which other sign-in "
+        "callbacks of the same browser, sent with the old cookie, may still finish their "
+        "own pending sign-in (into a new session of their own). 0: never.",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -342,6 +370,8 @@ class Settings:
     revoke_status_param: str
     clock_skew: float
     session_dir: str | None
+    encryption_key: tuple[str, ...] = field(repr=False)
+    rotation_grace: int
 
     @property
     def effective_api_timeout(self) -> float:
@@ -397,4 +427,6 @@ def resolve_settings(config: Mapping[str, Any], arguments: Mapping[str, Any]) ->
         raise ValueError("GOOGLE_FLOW_API_TIMEOUT must be positive")
     if settings.refresh_leeway < 0:
         raise ValueError("GOOGLE_FLOW_REFRESH_LEEWAY must not be negative")
+    if settings.rotation_grace < 0:
+        raise ValueError("GOOGLE_FLOW_ROTATION_GRACE must not be negative")
     return settings

@@ -8,6 +8,7 @@ on the object (``store``, ``load``, ``delete``) are shared by all its apps.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -16,14 +17,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask
+from flask.sessions import SessionInterface
+from flask_session import Session
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
 from ..core.provider import ProviderClient
 from . import current, decorators, refresh, views
 from .config import Settings, check_option_names, resolve_settings
 from .endpoints import base_metadata, check_configured_urls
-from .pending import PendingFlows, store_for_session_interface
-from .resilience import guard_session_backend
+from .pending import PendingFlows, PendingFlowStore, store_for_session_interface
+from .resilience import (
+    DeferredPendingFlowStore,
+    GuardedSessionInterface,
+    guard_session_backend,
+    is_backend_outage,
+    unwrap_session_interface,
+)
+from .session_clients import CheckedFileSystemCache
 from .state import EXTENSION_KEY, AppState, RegisteredRedirectURI, app_state
 from .storage import (
     CallbackCredentialStore,
@@ -32,6 +42,7 @@ from .storage import (
     LoadCallback,
     SessionCredentialStore,
     StoreCallback,
+    token_cipher,
 )
 
 if TYPE_CHECKING:
@@ -242,13 +253,16 @@ class GoogleFlow:
         return (self._store_callback, self._load_callback, self._delete_callback)
 
     def _credential_store(self, state: AppState) -> CredentialStore:
+        session_store = SessionCredentialStore(
+            state.rebuild_credentials, cipher=token_cipher(state.settings.encryption_key)
+        )
         if self._store_callback is None:
-            return SessionCredentialStore(state.rebuild_credentials)
+            return session_store
         return CallbackCredentialStore(
             self._store_callback,
             self._load_callback,
             self._delete_callback,
-            session_copy=SessionCredentialStore(state.rebuild_credentials),
+            session_copy=session_store,
         )
 
     # -- app setup ---------------------------------------------------------
@@ -277,8 +291,9 @@ class GoogleFlow:
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
         check_configured_urls(settings, client)
-        _ensure_server_side_session(app, settings)
-        guard_session_backend(app)
+        build = _ensure_server_side_session(app, settings)
+        guard = guard_session_backend(app, build=build)
+        token_cipher(settings.encryption_key)  # a bad key fails here, at init_app
 
         provider = ProviderClient(
             base_metadata(settings, client),
@@ -289,7 +304,7 @@ class GoogleFlow:
             verify=settings.ca_bundle,
         )
         pending = PendingFlows(
-            store_for_session_interface(app.session_interface),
+            _pending_store(guard),
             ttl=settings.pending_ttl,
             max_per_session=settings.max_pending,
             clock=self._clock,
@@ -359,27 +374,130 @@ def _redirect_uris_by_path(
     return {path: tuple(entries) for path, entries in by_path.items()}
 
 
-def _ensure_server_side_session(app: Flask, settings: Settings) -> None:
-    """Install the embedded filesystem session unless Flask-Session is configured."""
+def _pending_store(guard: GuardedSessionInterface) -> PendingFlowStore:
+    """The pending-flow store for the real (unwrapped) session interface."""
+    if guard.wrapped is None:
+        return DeferredPendingFlowStore(guard, store_for_session_interface)
+    return store_for_session_interface(guard.wrapped)
+
+
+def _ensure_server_side_session(
+    app: Flask, settings: Settings
+) -> Callable[[], SessionInterface] | None:
+    """Make sure *app* has a server-side session; never replace the app's own silently.
+
+    The rule, in order:
+
+    1. A Flask-Session interface already on the app is used as it is.
+    2. ``SESSION_TYPE = "null"`` is refused: it means a cookie session.
+    3. An interface the app set itself (``app.session_interface = ...``) is
+       kept, with a warning, unless it is cookie-based (Flask's
+       ``SecureCookieSessionInterface`` or a subclass): that is refused, since
+       the cookie would carry the tokens.
+    4. ``SESSION_TYPE`` set: Flask-Session is set up with it. If its backend
+       is down right now (the SQLAlchemy backend creates its table here), the
+       app starts anyway and the set-up is retried by the session guard.
+    5. Otherwise the embedded filesystem session store is installed.
+
+    :returns: ``None`` when the session interface is in place, else the
+        function that builds it once the backend is back.
+    :raises RuntimeError: a cookie-based session was configured.
+    """
+    from flask.sessions import SecureCookieSessionInterface
     from flask_session.base import ServerSideSessionInterface
 
-    if isinstance(app.session_interface, ServerSideSessionInterface):
-        return
-    if app.config.get("SESSION_TYPE") not in (None, "null"):
-        from flask_session import Session
-
-        Session(app)
-        return
-    from cachelib import FileSystemCache
-    from flask_session import Session
-
+    interface = unwrap_session_interface(app.session_interface)
+    if isinstance(interface, ServerSideSessionInterface):
+        return None
+    session_type = app.config.get("SESSION_TYPE")
+    if isinstance(session_type, str) and session_type.lower() == "null":
+        raise RuntimeError(
+            "SESSION_TYPE = 'null' keeps the session in a cookie, and flask-google-flow "
+            "keeps sign-in secrets and tokens in the session: set SESSION_TYPE to a "
+            "server-side backend ('redis', 'sqlalchemy', 'memcached', 'cachelib', ...) "
+            "or remove it to use the embedded filesystem store."
+        )
+    if interface is not Flask.session_interface:  # not Flask's untouched default
+        if isinstance(interface, SecureCookieSessionInterface):
+            raise RuntimeError(
+                f"app.session_interface is a cookie-based session ({type(interface).__name__}); "
+                "flask-google-flow keeps sign-in secrets and tokens in the session and "
+                "refuses to put them in a cookie. Use Flask-Session (set SESSION_TYPE) or "
+                "leave app.session_interface unset for the embedded filesystem store."
+            )
+        logger.warning(
+            "flask-google-flow: keeping the app's own session interface %s; it must keep "
+            "the session server-side. Pending sign-ins are kept inside the session (not "
+            "race-safe) unless its backend is one flask-google-flow knows.",
+            type(interface).__name__,
+        )
+        return None
+    if session_type is not None:
+        return _set_up_flask_session(app)
     directory = settings.session_dir or os.path.join(app.instance_path, "google_flow_sessions")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     app.config["SESSION_TYPE"] = "cachelib"
-    app.config["SESSION_CACHELIB"] = FileSystemCache(directory, threshold=100_000, mode=0o600)
+    app.config["SESSION_CACHELIB"] = CheckedFileSystemCache(
+        directory, threshold=100_000, mode=0o600
+    )
     Session(app)
     logger.info(
         "flask-google-flow: no Flask-Session backend configured; using the embedded "
         "filesystem session store in %s (set SESSION_TYPE, e.g. 'redis', for several workers)",
         directory,
     )
+    return None
+
+
+def _set_up_flask_session(app: Flask) -> Callable[[], SessionInterface] | None:
+    """``Session(app)``; if its backend is down now, the function that retries it."""
+    try:
+        Session(app)
+    except Exception as exc:
+        if not is_backend_outage(exc):
+            raise
+        logger.warning(
+            "flask-google-flow: the session backend (SESSION_TYPE=%r) cannot be set up now "
+            "(%s); the app starts and answers 503 where the session is used until it is back",
+            app.config.get("SESSION_TYPE"),
+            type(exc).__name__,
+        )
+        return functools.partial(_build_flask_session, app)
+    return None
+
+
+def _build_flask_session(app: Flask) -> SessionInterface:
+    """Build Flask-Session's interface for *app* again, leaving the guard in place.
+
+    ``Session(app)`` assigns ``app.session_interface``; the guard that called
+    this is put back at once and wraps the interface returned.
+    """
+    _forget_failed_sqlalchemy_table(app)
+    guard = app.session_interface
+    try:
+        Session(app)
+        return app.session_interface
+    finally:
+        app.session_interface = guard
+
+
+def _forget_failed_sqlalchemy_table(app: Flask) -> None:
+    """Drop the session table a failed SQLAlchemy set-up declared, so it can be declared again.
+
+    Flask-Session's ``sqlalchemy`` backend declares its table on the
+    Flask-SQLAlchemy metadata before it creates it in the database; when the
+    creation failed, the declaration stays and a second set-up would refuse
+    to declare it again.
+    """
+    if str(app.config.get("SESSION_TYPE", "")).lower() != "sqlalchemy":
+        return
+    db = app.config.get("SESSION_SQLALCHEMY")
+    metadatas = getattr(db, "metadatas", None)
+    if not isinstance(metadatas, Mapping):
+        return
+    metadata = metadatas.get(app.config.get("SESSION_SQLALCHEMY_BIND_KEY"))
+    name = app.config.get("SESSION_SQLALCHEMY_TABLE", "sessions")
+    schema = app.config.get("SESSION_SQLALCHEMY_SCHEMA")
+    table = metadata.tables.get(f"{schema}.{name}" if schema else name) if metadata else None
+    if table is not None:
+        metadata.remove(table)

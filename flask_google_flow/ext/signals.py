@@ -21,14 +21,21 @@ from blinker import Namespace
 _signals = Namespace()
 
 login_succeeded = _signals.signal("login-succeeded")
-"""Sent after the store callback has run. Keyword arguments: ``credentials``
+"""Sent after the store callback has run, before the session is saved (a
+receiver may still write to ``session``); if saving it then fails,
+``login_failed`` follows with ``store_ran=True``. Keyword arguments: ``credentials``
 (:class:`google.oauth2.credentials.Credentials`), ``id_info`` (verified
 claims, ``{}`` when ``openid`` was not requested), ``granted_scopes`` and
 ``requested_scopes`` (lists of scope strings)."""
 
 login_failed = _signals.signal("login-failed")
-"""Sent when a sign-in fails. Keyword argument: ``error`` (the
-:class:`~flask_google_flow.ext.errors.GoogleFlowError` about to be raised)."""
+"""Sent once when a sign-in fails. Keyword arguments: ``error`` (the
+:class:`~flask_google_flow.ext.errors.GoogleFlowError` raised, or the
+:class:`~flask_google_flow.ext.errors.SessionUnavailable` whose 503 page
+replaced the response), ``store_ran`` (``True`` when the ``store`` callback had
+already returned — the session could not be written afterwards — so the app
+can undo what it saved), ``id_info`` (the verified claims when ``store_ran``,
+else ``{}``) and ``reason`` (the error's ``error_code``). No secrets."""
 
 credentials_refreshed = _signals.signal("credentials-refreshed")
 """Sent after expired credentials were refreshed and handed back to the store.

@@ -3,8 +3,9 @@
 Two implementations of one small interface, :class:`CredentialStore`:
 
 * :class:`SessionCredentialStore` (the default when the app registers no
-  callbacks) keeps the credentials as plain JSON-safe data in the
-  **server-side** session — never in a cookie.
+  callbacks) keeps the credentials as JSON-safe data in the **server-side**
+  session — never in a cookie — encrypted with :class:`TokenCipher` when
+  ``GOOGLE_FLOW_ENCRYPTION_KEY`` is set.
 * :class:`CallbackCredentialStore` calls the app's ``store`` / ``load`` /
   ``delete`` callbacks, so credentials can live in the app's database keyed by
   the user's Google ``sub``.
@@ -19,12 +20,16 @@ app's client configuration when loaded.
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from google.oauth2.credentials import Credentials
 from werkzeug.wrappers import Response
+
+logger = logging.getLogger("flask_google_flow")
 
 SESSION_USER_KEY = "_google_flow_user"
 """Session key of the signed-in user's ``sub``, verified claims and granted scopes."""
@@ -116,11 +121,75 @@ class CredentialStore(ABC):
         return None
 
 
-class SessionCredentialStore(CredentialStore):
-    """Keeps credentials in the server-side session (the default)."""
+class TokenCipher:
+    """Encrypts the credentials kept in the session (``GOOGLE_FLOW_ENCRYPTION_KEY``).
 
-    def __init__(self, rebuild: Callable[[Mapping[str, Any]], Credentials]) -> None:
+    Fernet (AES-128-CBC with HMAC-SHA256, from :mod:`cryptography`) with
+    several keys through ``MultiFernet``: the first key encrypts, every key
+    decrypts, so a new key is rolled out by putting it first and dropping the
+    old one once no session holds data it encrypted.
+
+    :param keys: Fernet keys (``Fernet.generate_key()``), newest first.
+    :raises ValueError: no key, or one that is not a Fernet key (the message
+        names the setting, never the key).
+    """
+
+    def __init__(self, keys: Sequence[str | bytes]) -> None:
+        from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+        if not keys:
+            raise ValueError("GOOGLE_FLOW_ENCRYPTION_KEY has no key")
+        try:
+            fernets = [Fernet(key) for key in keys]
+        except (TypeError, ValueError):
+            raise ValueError(
+                "GOOGLE_FLOW_ENCRYPTION_KEY: every key must be a Fernet key (32 url-safe "
+                "base64-encoded bytes, from cryptography.fernet.Fernet.generate_key())"
+            ) from None
+        self._fernet = MultiFernet(fernets)
+        self._invalid = InvalidToken
+
+    def encrypt(self, data: Mapping[str, Any]) -> str:
+        """The Fernet token of *data* (JSON), as text."""
+        text = json.dumps(dict(data), separators=(",", ":"))
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> dict[str, Any] | None:
+        """The data of a token from :meth:`encrypt`, or ``None`` (wrong key, tampered)."""
+        try:
+            data = json.loads(self._fernet.decrypt(token.encode("ascii")))
+        except (self._invalid, ValueError, UnicodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def token_cipher(keys: Sequence[str | bytes]) -> TokenCipher | None:
+    """A :class:`TokenCipher` for *keys*, or ``None`` when there are none (no encryption)."""
+    return TokenCipher(keys) if keys else None
+
+
+class SessionCredentialStore(CredentialStore):
+    """Keeps credentials in the server-side session (the default).
+
+    With a *cipher* the session holds them as one Fernet token (text) instead
+    of plain data. Data that cannot be decrypted (wrong or dropped key,
+    encrypted data without a key) counts as no credentials, with a warning.
+    Plain data written before encryption was turned on is still read, and
+    encrypted at its next save.
+    """
+
+    def __init__(
+        self,
+        rebuild: Callable[[Mapping[str, Any]], Credentials],
+        *,
+        cipher: TokenCipher | None = None,
+    ) -> None:
         self._rebuild = rebuild
+        self.cipher = cipher
+
+    def _value(self, credentials: Credentials) -> Any:
+        data = credentials_to_dict(credentials)
+        return self.cipher.encrypt(data) if self.cipher is not None else data
 
     def save(
         self,
@@ -128,21 +197,29 @@ class SessionCredentialStore(CredentialStore):
         credentials: Credentials,
         id_info: Mapping[str, Any],
     ) -> None:
-        """Write the credentials' plain data into the session."""
-        session[SESSION_CREDENTIALS_KEY] = credentials_to_dict(credentials)
+        """Write the credentials' data (encrypted with a cipher) into the session."""
+        session[SESSION_CREDENTIALS_KEY] = self._value(credentials)
 
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
         """Rebuild the credentials from the session, or ``None``."""
         data = session.get(SESSION_CREDENTIALS_KEY)
-        return self._rebuild(data) if data else None
+        if isinstance(data, str):
+            data = self.cipher.decrypt(data) if self.cipher is not None else None
+            if data is None:
+                logger.warning(
+                    "flask-google-flow: the credentials kept in this session cannot be "
+                    "decrypted with GOOGLE_FLOW_ENCRYPTION_KEY; treating them as absent"
+                )
+                return None
+        return self._rebuild(data) if isinstance(data, Mapping) and data else None
 
     def delete(self, session: MutableMapping[str, Any], sub: str | None) -> None:
         """Drop the credentials from the session."""
         session.pop(SESSION_CREDENTIALS_KEY, None)
 
     def keep_local(self, session: MutableMapping[str, Any], credentials: Credentials) -> None:
-        """Write the credentials' plain data into the session."""
-        session[SESSION_CREDENTIALS_KEY] = credentials_to_dict(credentials)
+        """Write the credentials' data (encrypted with a cipher) into the session."""
+        session[SESSION_CREDENTIALS_KEY] = self._value(credentials)
 
 
 class CallbackCredentialStore(CredentialStore):

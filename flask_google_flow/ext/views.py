@@ -39,11 +39,12 @@ from ..exceptions import (
     ProviderError,
 )
 from ..flow import Flow
-from . import errors, signals
+from . import errors, handoff, signals
 from .current import forget_current
 from .decorators import remember_declined
 from .origin import check_same_origin
-from .pending import PendingFlow
+from .pending import BINDING_SESSION_KEY, PendingFlow
+from .resilience import discard_session_changes, on_session_save_failure
 from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
 
@@ -280,16 +281,85 @@ def oauth2callback() -> Response:
         return errors.no_store(Response(status=200))
     app = current_app._get_current_object()
     state = app_state(app)
+    progress = _Progress()
     try:
-        return _finish_sign_in(state, app, session._get_current_object())
+        return _finish_sign_in(state, app, session._get_current_object(), progress)
     except errors.GoogleFlowError as error:
-        logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
-        signals.login_failed.send(app, error=error)
+        _report_failure(app, error, progress)
         raise
 
 
-def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response:
-    """The callback's work, on the request's app and session (each looked up once)."""
+class _Progress:
+    """How far one sign-in got: whether ``store`` ran, and for whom (per request)."""
+
+    __slots__ = ("id_info", "reported", "store_ran")
+
+    def __init__(self) -> None:
+        self.store_ran = False
+        self.reported = False
+        self.id_info: dict[str, Any] = {}
+
+
+def _report_failure(app: Flask, error: errors.GoogleFlowError, progress: _Progress) -> None:
+    """Log a failed sign-in and send ``login_failed`` (with ``store_ran``, see signals), once."""
+    if progress.reported:
+        return
+    progress.reported = True
+    if progress.store_ran:
+        logger.warning(
+            "flask-google-flow: sign-in failed after the store callback ran (%s); "
+            "login_failed is sent with store_ran=True",
+            error.error_code,
+        )
+    else:
+        logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
+    signals.login_failed.send(
+        app,
+        error=error,
+        store_ran=progress.store_ran,
+        id_info=progress.id_info if progress.store_ran else {},
+        reason=error.error_code,
+    )
+
+
+def _consume_pending(
+    state: AppState, app: Flask, sess: SessionMixin, state_value: str
+) -> PendingFlow:
+    """Consume the callback's pending flow, through a rotation hand-off if needed.
+
+    A callback whose cookie names a session another callback of the same
+    browser has just rotated away finds its flow with the old session's
+    binding (:mod:`flask_google_flow.ext.handoff`).
+    """
+    store = state.pending.store
+    now = state.clock()
+    claimed = None
+    if state.settings.rotation_grace > 0:
+        claimed = handoff.claim(
+            app, request, sess, store, limit=state.settings.max_pending, now=now
+        )
+    if claimed is None:
+        return state.pending.consume(sess, state_value, secret=app.secret_key)
+    try:
+        return state.pending.consume(
+            {BINDING_SESSION_KEY: claimed.binding}, state_value, secret=app.secret_key
+        )
+    except errors.UnknownStateError:
+        handoff.release(store, claimed, now=now)
+        raise
+
+
+def _finish_sign_in(
+    state: AppState, app: Flask, sess: SessionMixin, progress: _Progress
+) -> Response:
+    """The callback's work, on the request's app and session (each looked up once).
+
+    The order: pending flow consumed → code exchanged → ID token verified →
+    ``store`` → session written (user record, new id) → redirect. A failure
+    after ``store`` ran (the session cannot be rotated, or saved once the
+    view returned) answers 503 and sends ``login_failed`` with
+    ``store_ran=True`` and the verified ``id_info``, so the app can undo.
+    """
     args = request.args
     state_value = _param(args, "state")
     issuer = _param(args, "iss")
@@ -298,7 +368,7 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
     if not state_value:
         raise errors.UnknownStateError()
 
-    pending = state.pending.consume(sess, state_value, secret=app.secret_key)
+    pending = _consume_pending(state, app, sess, state_value)
 
     metadata = state.metadata
     if issuer is not None and issuer not in metadata.issuers:
@@ -331,6 +401,9 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
     except Exception as exc:
         logger.exception("flask-google-flow: the store callback raised; nothing was kept")
         raise errors.StoreFailed() from exc
+    progress.store_ran = True
+    progress.id_info = id_info
+    on_session_save_failure(functools.partial(_session_not_saved, app, progress))
 
     granted = list(credentials.granted_scopes or scopes)
     sess[SESSION_USER_KEY] = {
@@ -341,7 +414,19 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
     }
     remember_declined(sess, pending.next_url, scopes, granted)
     forget_current()
-    _rotate_session_id(app, sess)
+    try:
+        handoff.leave(
+            app,
+            request,
+            sess,
+            state.pending.store,
+            grace=state.settings.rotation_grace,
+            now=state.clock(),
+        )
+        _rotate_session_id(app, sess)
+    except errors.SessionUnavailable:
+        discard_session_changes()  # never save a signed-in session under its old id
+        raise
     signals.login_succeeded.send(
         app,
         credentials=credentials,
@@ -411,8 +496,16 @@ def _raise_provider_error(exc: ProviderError) -> NoReturn:
     raise errors.http_error_for(exc) from None
 
 
+def _session_not_saved(app: Flask, progress: _Progress, exc: BaseException) -> None:
+    """The signed-in session could not be saved after the view returned (the answer is 503)."""
+    _report_failure(app, errors.SessionUnavailable(), progress)
+
+
 def _rotate_session_id(app: Flask, sess: SessionMixin) -> None:
-    """Give the signed-in session a new id (session-fixation defence)."""
+    """Give the signed-in session a new id (session-fixation defence).
+
+    :raises SessionUnavailable: the session backend failed (the guard's ``regenerate``).
+    """
     regenerate = getattr(app.session_interface, "regenerate", None)
     if regenerate is not None:
         regenerate(sess)

@@ -111,7 +111,7 @@ def test_redis_example_installs_the_redis_session_and_pending_store(fake, monkey
         _config_with({"GOOGLE_CLIENT_CONFIG": fake.client_config([CALLBACK])}),
     )
     app = module.create_app()
-    assert isinstance(app.session_interface, RedisSessionInterface)
+    assert isinstance(app.session_interface.wrapped, RedisSessionInterface)
     assert isinstance(GoogleFlow.state(app).pending.store, RedisPendingFlowStore)
     client = app.session_interface.client  # fail_fast_redis: short timeouts, no backoff
     assert client.connection_pool.connection_kwargs["socket_timeout"] == 2.0

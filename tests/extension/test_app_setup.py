@@ -105,7 +105,7 @@ def test_embedded_filesystem_session_is_installed_and_announced(make_app, caplog
     app = make_app()
     from flask_session.cachelib import CacheLibSessionInterface
 
-    assert isinstance(app.session_interface, CacheLibSessionInterface)
+    assert isinstance(app.session_interface.wrapped, CacheLibSessionInterface)
     assert "embedded filesystem session store" in caplog.text
     assert (tmp_path / "instance" / "google_flow_sessions").is_dir()
 
@@ -168,7 +168,7 @@ def test_redis_session_backend_is_kept_and_used(make_app, fake, redis_client, st
     )
     from flask_session.redis import RedisSessionInterface
 
-    assert isinstance(app.session_interface, RedisSessionInterface)
+    assert isinstance(app.session_interface.wrapped, RedisSessionInterface)
     client = app.test_client()
     location = start(client)
     assert any(k.startswith(b"google-flow:pending:") for k in redis_client.keys("*"))
