@@ -279,6 +279,16 @@ OPTIONS: tuple[Option, ...] = (
         "Folder of the embedded filesystem session backend, used when the app "
         "has not configured Flask-Session. Default: ``<instance>/google_flow_sessions``.",
     ),
+    Option(
+        "pending_dir",
+        "GOOGLE_FLOW_PENDING_DIR",
+        None,
+        _optional_str,
+        "Folder of the pending sign-ins with a filesystem session backend (the "
+        "embedded default, ``SESSION_TYPE = 'filesystem'`` or a cachelib "
+        "``FileSystemCache``): every process serving the app must see the same "
+        "folder. Default: ``<instance>/google_flow_pending``.",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -315,6 +325,7 @@ class Settings:
     revoke_status_param: str
     clock_skew: float
     session_dir: str | None
+    pending_dir: str | None
 
     @property
     def effective_api_timeout(self) -> float:

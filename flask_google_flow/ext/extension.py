@@ -264,6 +264,13 @@ class GoogleFlow:
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
         _ensure_server_side_session(app, settings)
+        # Chosen from the Flask-Session interface itself, before the guard wraps it.
+        pending_store = store_for_session_interface(
+            app.session_interface,
+            directory=settings.pending_dir
+            or os.path.join(app.instance_path, "google_flow_pending"),
+            app=app,
+        )
         guard_session_backend(app)
 
         metadata = None if settings.discovery_url else GOOGLE
@@ -275,7 +282,7 @@ class GoogleFlow:
             clock=self._clock,
         )
         pending = PendingFlows(
-            store_for_session_interface(app.session_interface),
+            pending_store,
             ttl=settings.pending_ttl,
             max_per_session=settings.max_pending,
             clock=self._clock,

@@ -45,26 +45,50 @@ Per-session cap
     simultaneous requests, for at most the TTL.
 
 Backends
-    :func:`store_for_session_interface` picks :class:`RedisPendingFlowStore`
-    for Flask-Session's Redis interface, :class:`CacheLibPendingFlowStore` for
-    its CacheLib and filesystem interfaces, and otherwise
-    :class:`SessionPendingFlowStore`, which keeps the records inside the
-    session itself (not race-safe: concurrent sign-ins of one browser may
-    lose a record, and a replay is single-use only as far as the session
-    backend's last write wins). A backend that cannot be reached raises
-    :class:`~flask_google_flow.ext.errors.SessionUnavailable` (503).
+    :func:`store_for_session_interface` picks the store for the app's
+    Flask-Session interface, each with an atomic single-use claim:
+
+    ==========================================  =====================================
+    session interface                           store (claim)
+    ==========================================  =====================================
+    ``redis``                                   :class:`RedisPendingFlowStore` (``GETDEL``)
+    ``filesystem``; ``cachelib`` with a         :class:`FilePendingFlowStore`, its own
+    ``FileSystemCache``; the embedded default   folder (``rename``)
+    ``sqlalchemy``                              :class:`SqlPendingFlowStore`, its own
+                                                table (``DELETE … RETURNING``)
+    ``memcached`` with a pymemcache client      :class:`MemcachedPendingFlowStore`
+                                                (``delete`` answered by the server)
+    ``cachelib`` with another cache             :class:`CacheLibPendingFlowStore`
+                                                (``get`` + checked ``delete``)
+    anything else (MongoDB, DynamoDB, …)        :class:`SessionPendingFlowStore`
+    ==========================================  =====================================
+
+    The last one keeps the records inside the session itself and is **not
+    race-safe** (concurrent sign-ins of one browser may lose a record; a
+    replay is single-use only as far as the session backend's last write
+    wins); choosing it logs a warning. A backend that cannot be reached
+    raises :class:`~flask_google_flow.ext.errors.SessionUnavailable` (503).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
+from flask import Flask
+from flask.sessions import SessionInterface
+
+from ..errors import SessionUnavailable
 from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
-from .cachelib import CacheLibPendingFlowStore
+from .cachelib import CacheLibPendingFlowStore, NoReplyCacheError
+from .files import FilePendingFlowStore
 from .flows import BINDING_SESSION_KEY, PENDING_SESSION_KEY, PendingFlows
+from .memcached import MemcachedPendingFlowStore, is_pymemcache_client
 from .record import PendingFlow
 from .redis import RedisPendingFlowStore
 from .session import RECORDS_SESSION_KEY, SessionPendingFlowStore
+from .sql import SqlPendingFlowStore
 
 __all__ = [
     "BINDING_SESSION_KEY",
@@ -72,35 +96,131 @@ __all__ = [
     "PENDING_SESSION_KEY",
     "RECORDS_SESSION_KEY",
     "CacheLibPendingFlowStore",
+    "FilePendingFlowStore",
+    "MemcachedPendingFlowStore",
+    "NoReplyCacheError",
     "PendingFlow",
     "PendingFlowStore",
     "PendingFlows",
     "RedisPendingFlowStore",
     "SessionPendingFlowStore",
+    "SqlPendingFlowStore",
     "store_for_session_interface",
 ]
 
+logger = logging.getLogger("flask_google_flow")
+
 
 def store_for_session_interface(
-    session_interface: Any, *, key_prefix: str = DEFAULT_KEY_PREFIX
+    session_interface: SessionInterface | object,
+    *,
+    key_prefix: str = DEFAULT_KEY_PREFIX,
+    directory: str | os.PathLike[str] | None = None,
+    app: Flask | None = None,
 ) -> PendingFlowStore:
-    """The pending-flow store that matches an app's session interface.
+    """The pending-flow store that matches an app's session interface (see the table above).
 
-    :param session_interface: ``app.session_interface``.
+    :param session_interface: ``app.session_interface`` (before any wrapper is put around it).
     :param key_prefix: prefix of the records' keys in a shared backend.
-    :returns: a :class:`RedisPendingFlowStore` for Flask-Session's
-        ``RedisSessionInterface``, a :class:`CacheLibPendingFlowStore` for its
-        ``CacheLibSessionInterface`` and ``FileSystemSessionInterface``, else a
-        :class:`SessionPendingFlowStore`.
+    :param directory: the :class:`FilePendingFlowStore`'s folder, needed for
+        the filesystem backends.
+    :param app: the app, needed for the ``sqlalchemy`` backend (its engine).
+    :raises ValueError: *directory* or *app* is missing where needed, or the
+        folder cannot be created.
+    :raises NoReplyCacheError: a cachelib ``MemcachedCache`` whose client does
+        not wait for the server's replies.
     """
-    try:
-        from flask_session.cachelib import CacheLibSessionInterface
-        from flask_session.filesystem import FileSystemSessionInterface
-        from flask_session.redis import RedisSessionInterface
-    except ImportError:  # pragma: no cover - Flask-Session is a dependency
-        return SessionPendingFlowStore()
+    from cachelib import FileSystemCache
+    from flask_session.cachelib import CacheLibSessionInterface
+    from flask_session.filesystem import FileSystemSessionInterface
+    from flask_session.memcached import MemcachedSessionInterface
+    from flask_session.redis import RedisSessionInterface
+
     if isinstance(session_interface, RedisSessionInterface):
         return RedisPendingFlowStore(session_interface.client, key_prefix=key_prefix)
     if isinstance(session_interface, (CacheLibSessionInterface, FileSystemSessionInterface)):
-        return CacheLibPendingFlowStore(session_interface.cache, key_prefix=key_prefix)
+        if isinstance(session_interface.cache, FileSystemCache):
+            return _file_store(directory)
+        return _cachelib_store(session_interface.cache, key_prefix)
+    if isinstance(session_interface, MemcachedSessionInterface):
+        if is_pymemcache_client(session_interface.client):
+            return MemcachedPendingFlowStore(session_interface.client, key_prefix=key_prefix)
+        return _fallback(f"memcached with a {type(session_interface.client).__name__} client")
+    sql_interface = _sqlalchemy_interface_class()
+    if sql_interface is not None and isinstance(session_interface, sql_interface):
+        return _sql_store(session_interface, key_prefix, app)
+    return _fallback(type(session_interface).__name__)
+
+
+def _file_store(directory: str | os.PathLike[str] | None) -> FilePendingFlowStore:
+    if directory is None:
+        raise ValueError("the filesystem session backends need a directory for pending flows")
+    try:
+        return FilePendingFlowStore(directory)
+    except OSError as exc:
+        raise ValueError(
+            f"cannot create the pending-flow folder {os.fspath(directory)!r} "
+            f"({exc.strerror}); set GOOGLE_FLOW_PENDING_DIR to a writable folder"
+        ) from None
+
+
+def _cachelib_store(cache: object, key_prefix: str) -> CacheLibPendingFlowStore:
+    errors: list[type[BaseException]] = []
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis is optional
+        pass
+    else:
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    try:
+        from pymemcache.exceptions import MemcacheError
+    except ImportError:  # pragma: no cover - pymemcache is optional
+        pass
+    else:
+        errors.append(MemcacheError)
+    store = CacheLibPendingFlowStore(cache, key_prefix, errors=tuple(errors))
+    try:
+        store.check_replies()
+    except SessionUnavailable:
+        logger.warning(
+            "flask-google-flow: the session cache cannot be reached; its replies are "
+            "checked on first use"
+        )
+    return store
+
+
+def _sql_store(interface: Any, key_prefix: str, app: Flask | None) -> SqlPendingFlowStore:
+    if app is None:
+        raise ValueError("the sqlalchemy session backend needs the app for its engine")
+    model = interface.sql_session_model
+    with app.app_context():
+        engine = interface.client.engines[getattr(model, "__bind_key__", None)]
+    store = SqlPendingFlowStore(engine, schema=model.__table__.schema, key_prefix=key_prefix)
+    try:
+        store.create_table()
+    except SessionUnavailable:
+        logger.warning(
+            "flask-google-flow: the session database cannot be reached; the "
+            "pending-flow table is created on first use"
+        )
+    return store
+
+
+def _sqlalchemy_interface_class() -> type | None:
+    try:  # needs Flask-SQLAlchemy, an optional dependency
+        from flask_session.sqlalchemy import SqlAlchemySessionInterface
+    except ImportError:
+        return None
+    return SqlAlchemySessionInterface
+
+
+def _fallback(what: str) -> SessionPendingFlowStore:
+    logger.warning(
+        "flask-google-flow: no atomic pending-flow store for the %s session backend; "
+        "pending sign-ins are kept inside the session, which is not race-safe "
+        "(parallel sign-ins of one browser may be lost, replayed callbacks may "
+        "reach the token endpoint more than once). Use Redis, SQLAlchemy, "
+        "memcached (pymemcache) or the filesystem backend.",
+        what,
+    )
     return SessionPendingFlowStore()
