@@ -287,7 +287,8 @@ OPTIONS: tuple[Option, ...] = (
         "Folder of the pending sign-ins with a filesystem session backend (the "
         "embedded default, ``SESSION_TYPE = 'filesystem'`` or a cachelib "
         "``FileSystemCache``): every process serving the app must see the same "
-        "folder. Default: ``<instance>/google_flow_pending``.",
+        "folder. Default: beside ``GOOGLE_FLOW_SESSION_DIR`` when that is set "
+        "(``<session dir>-pending``), else ``<instance>/google_flow_pending``.",
     ),
 )
 

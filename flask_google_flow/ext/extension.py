@@ -267,8 +267,7 @@ class GoogleFlow:
         # Chosen from the Flask-Session interface itself, before the guard wraps it.
         pending_store = store_for_session_interface(
             app.session_interface,
-            directory=settings.pending_dir
-            or os.path.join(app.instance_path, "google_flow_pending"),
+            directory=_pending_dir(app, settings),
             app=app,
         )
         guard_session_backend(app)
@@ -351,6 +350,16 @@ def _redirect_uris_by_path(
             entry = RegisteredRedirectURI(uri, parts.scheme, parts.netloc.lower())
             by_path.setdefault(parts.path, []).append(entry)
     return {path: tuple(entries) for path, entries in by_path.items()}
+
+
+def _pending_dir(app: Flask, settings: Settings) -> str:
+    """Folder of the filesystem pending-flow store: the setting, beside the session folder, or
+    ``<instance>/google_flow_pending``."""
+    if settings.pending_dir:
+        return settings.pending_dir
+    if settings.session_dir:
+        return os.path.normpath(settings.session_dir) + "-pending"
+    return os.path.join(app.instance_path, "google_flow_pending")
 
 
 def _ensure_server_side_session(app: Flask, settings: Settings) -> None:

@@ -57,6 +57,13 @@ def test_pending_dir_setting(fake_google, tmp_path):
     assert _pending_store(app).directory == str(tmp_path / "shared")
 
 
+def test_pending_dir_beside_the_session_dir(fake_google, tmp_path):
+    app = _app(fake_google, tmp_path, GOOGLE_FLOW_SESSION_DIR=str(tmp_path / "sessions"))
+    GoogleFlow(app)
+    assert _pending_store(app).directory == str(tmp_path / "sessions-pending")
+    assert not (tmp_path / "instance").exists()
+
+
 def test_unusable_pending_dir_fails_at_init_app_naming_the_setting(fake_google, tmp_path):
     (tmp_path / "a-file").write_text("")
     app = _app(fake_google, tmp_path, GOOGLE_FLOW_PENDING_DIR=str(tmp_path / "a-file" / "x"))
