@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -110,16 +111,59 @@ class MemcachedServer:
         self.stop()
 
 
+class ThreadedServer:
+    """A threaded werkzeug server on a free loopback port, in a thread of this process.
+
+    The port is bound first (:attr:`url`), so the app can be configured with
+    its redirect URI before :meth:`serve` gives it the app.
+    """
+
+    def __init__(self) -> None:
+        from werkzeug.serving import make_server
+
+        self._app: Any = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._thread: threading.Thread | None = None
+
+    def _dispatch(self, environ: Any, start_response: Any) -> Any:
+        return self._app(environ, start_response)
+
+    def serve(self, app: Any) -> None:
+        """Start answering requests with *app*."""
+        self._app = app
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}
+        )
+        self._thread.start()
+
+    def __enter__(self) -> ThreadedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join(10)
+        self.server.server_close()
+
+
 def memcached_installed() -> bool:
     return shutil.which("memcached") is not None
 
 
 def memcached_client(address: str) -> Any:
-    """A thread-safe pymemcache client that fails fast."""
+    """A thread-safe pymemcache client that fails fast and waits for every write's reply."""
     from pymemcache.client.base import PooledClient
 
     host, port = address.rsplit(":", 1)
-    return PooledClient((host, int(port)), connect_timeout=2, timeout=5, max_pool_size=64)
+    return PooledClient(
+        (host, int(port)),
+        connect_timeout=2,
+        timeout=5,
+        max_pool_size=64,
+        default_noreply=False,
+    )
 
 
 def configure(app: Flask, kind: str, *, url: str = "", folder: Path | None = None) -> None:

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask, session
-from werkzeug.serving import make_server
+from flask import Flask
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.ext.pending import (
@@ -35,6 +34,7 @@ from flask_google_flow.ext.pending import (
 from flask_google_flow.testing import FakeGoogle
 
 from . import servers
+from .load_app import build_app
 
 pytestmark = pytest.mark.integration
 
@@ -68,42 +68,26 @@ def serve_app(
 ) -> Callable[[], contextlib.AbstractContextManager]:
     @contextlib.contextmanager
     def serve() -> Iterator[tuple[str, Flask]]:
-        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        base = f"http://127.0.0.1:{server.server_port}"
-        app.config.update(
-            SECRET_KEY="race-secret",
-            GOOGLE_CLIENT_CONFIG=fake_google.client_config([base + "/oauth2callback"]),
-            GOOGLE_FLOW_DISCOVERY_URL=fake_google.discovery_url,
-        )
-        servers.configure(app, backend, url=backend_url, folder=tmp_path)
-        extension = GoogleFlow()
         lock = threading.Lock()
         stored: list[tuple[str, dict]] = []
 
-        @extension.store
         def store(credentials, id_info):
             with lock:
                 stored.append((credentials.token, dict(id_info)))
 
-        extension.init_app(app)
-        assert type(GoogleFlow.state(app).pending.store) is EXPECTED_STORE[backend]
-
-        @app.get("/whoami")
-        def whoami():
-            user = session.get("_google_flow_user")
-            return f"user {user['claims'].get('email') if user else '-'}"
-
-        app.stored = stored  # type: ignore[attr-defined]
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-        thread.start()
-        try:
-            yield base, app
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
+        with servers.ThreadedServer() as server:
+            app = build_app(
+                backend,
+                url=backend_url,
+                folder=tmp_path,
+                client_config=fake_google.client_config([server.url + "/oauth2callback"]),
+                discovery_url=fake_google.discovery_url,
+                on_store=store,
+            )
+            assert type(GoogleFlow.state(app).pending.store) is EXPECTED_STORE[backend]
+            app.stored = stored  # type: ignore[attr-defined]
+            server.serve(app)
+            yield server.url, app
 
     return serve
 

@@ -124,14 +124,33 @@ def test_sql_store_database_unreachable_then_back(tmp_path: Path):
     assert store.pop("k") == "v"
 
 
-def test_memcached_sessions_with_pymemcache_get_the_memcached_store(fake_google, tmp_path):
+def test_memcached_sessions_with_pymemcache_get_the_memcached_store(fake_google, tmp_path, caplog):
     from pymemcache.client.base import PooledClient
 
-    client = PooledClient(("127.0.0.1", 1))  # never contacted at init_app
+    # never contacted at init_app
+    client = PooledClient(("127.0.0.1", 1), default_noreply=False)
     app = _app(fake_google, tmp_path, SESSION_TYPE="memcached", SESSION_MEMCACHED=client)
-    GoogleFlow(app)
+    with caplog.at_level(logging.WARNING, "flask_google_flow"):
+        GoogleFlow(app)
     store = _pending_store(app)
     assert isinstance(store, MemcachedPendingFlowStore) and store.client is client
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("kind", ["base", "pooled", "hash"])
+def test_memcached_session_client_with_noreply_is_warned_about(fake_google, tmp_path, caplog, kind):
+    from pymemcache.client.base import Client, PooledClient
+    from pymemcache.client.hash import HashClient
+
+    if kind == "hash":
+        client = HashClient([("127.0.0.1", 1)])
+    else:
+        client = (Client if kind == "base" else PooledClient)(("127.0.0.1", 1))
+    app = _app(fake_google, tmp_path, SESSION_TYPE="memcached", SESSION_MEMCACHED=client)
+    with caplog.at_level(logging.WARNING, "flask_google_flow"):
+        GoogleFlow(app)
+    assert isinstance(_pending_store(app), MemcachedPendingFlowStore)
+    assert any("default_noreply=False" in r.getMessage() for r in caplog.records)
 
 
 class OtherMemcacheClient:

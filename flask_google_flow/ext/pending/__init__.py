@@ -84,7 +84,7 @@ from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
 from .cachelib import CacheLibPendingFlowStore, NoReplyCacheError
 from .files import FilePendingFlowStore
 from .flows import BINDING_SESSION_KEY, PENDING_SESSION_KEY, PendingFlows
-from .memcached import MemcachedPendingFlowStore, is_pymemcache_client
+from .memcached import MemcachedPendingFlowStore, is_pymemcache_client, writes_without_reply
 from .record import PendingFlow
 from .redis import RedisPendingFlowStore
 from .session import RECORDS_SESSION_KEY, SessionPendingFlowStore
@@ -144,6 +144,13 @@ def store_for_session_interface(
         return _cachelib_store(session_interface.cache, key_prefix)
     if isinstance(session_interface, MemcachedSessionInterface):
         if is_pymemcache_client(session_interface.client):
+            if writes_without_reply(session_interface.client):
+                logger.warning(
+                    "flask-google-flow: the memcached session client writes with noreply "
+                    "(pymemcache's default): a request may read its session before the "
+                    "previous write arrived, losing sign-ins; create the client with "
+                    "default_noreply=False"
+                )
             return MemcachedPendingFlowStore(session_interface.client, key_prefix=key_prefix)
         return _fallback(f"memcached with a {type(session_interface.client).__name__} client")
     sql_interface = _sqlalchemy_interface_class()

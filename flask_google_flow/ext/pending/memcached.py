@@ -17,7 +17,7 @@ from ..errors import SessionUnavailable
 from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
 from .base import unavailable as _unavailable
 
-__all__ = ["MemcachedPendingFlowStore", "is_pymemcache_client"]
+__all__ = ["MemcachedPendingFlowStore", "is_pymemcache_client", "writes_without_reply"]
 
 #: memcached treats an expiry above 30 days as a unix timestamp.
 _MAX_RELATIVE_EXPIRY = 30 * 24 * 3600
@@ -32,6 +32,19 @@ def is_pymemcache_client(client: object) -> bool:
     except ImportError:
         return False
     return isinstance(client, (Client, PooledClient, HashClient, RetryingClient))
+
+
+def writes_without_reply(client: object) -> bool:
+    """Whether a pymemcache *client* sends writes with ``noreply`` unless told otherwise.
+
+    Flask-Session's session writes then go unconfirmed: with a pool of
+    connections, a browser's next request may read its session before the
+    previous write reached the server (a lost sign-in, "Sign-in expired").
+    """
+    default = getattr(client, "default_noreply", None)
+    if default is None:  # HashClient keeps its clients' options in default_kwargs
+        default = getattr(client, "default_kwargs", {}).get("default_noreply", True)
+    return bool(default)
 
 
 class MemcachedPendingFlowStore(PendingFlowStore):
