@@ -29,9 +29,9 @@ Session binding
     session-id rotation because it is stored in the session.
 
 Single use and expiry
-    :meth:`PendingFlows.consume` pops the record atomically (Redis ``GETDEL``,
-    an atomic file removal for the filesystem cache), so of two parallel
-    callbacks with the same state exactly one gets the flow. Expiry is the
+    :meth:`PendingFlows.consume` pops the record atomically (see
+    *Backends*), so of two parallel callbacks with the same state
+    exactly one gets the flow. Expiry is the
     record's own ``expires_at`` checked against the injectable clock; the
     backend TTL only collects garbage.
 
@@ -48,20 +48,16 @@ Backends
     :func:`store_for_session_interface` picks the store for the app's
     Flask-Session interface, each with an atomic single-use claim:
 
-    ==========================================  =====================================
-    session interface                           store (claim)
-    ==========================================  =====================================
-    ``redis``                                   :class:`RedisPendingFlowStore` (``GETDEL``)
-    ``filesystem``; ``cachelib`` with a         :class:`FilePendingFlowStore`, its own
-    ``FileSystemCache``; the embedded default   folder (``rename``)
-    ``sqlalchemy``                              :class:`SqlPendingFlowStore`, its own
-                                                table (``DELETE … RETURNING``)
-    ``memcached`` with a pymemcache client      :class:`MemcachedPendingFlowStore`
-                                                (``delete`` answered by the server)
-    ``cachelib`` with another cache             :class:`CacheLibPendingFlowStore`
-                                                (``get`` + checked ``delete``)
-    anything else (MongoDB, DynamoDB, …)        :class:`SessionPendingFlowStore`
-    ==========================================  =====================================
+    * ``redis``: :class:`RedisPendingFlowStore` (``GETDEL``);
+    * ``filesystem``, ``cachelib`` with a ``FileSystemCache``, the embedded
+      default: :class:`FilePendingFlowStore` in a folder of its own (``rename``);
+    * ``sqlalchemy``: :class:`SqlPendingFlowStore`, a table of its own
+      (``DELETE … RETURNING``, or a row-count-checked ``DELETE``);
+    * ``memcached`` with a pymemcache client: :class:`MemcachedPendingFlowStore`
+      (a ``delete`` answered by the server);
+    * ``cachelib`` with another cache: :class:`CacheLibPendingFlowStore`
+      (``get`` + a ``delete`` whose answer is checked);
+    * anything else (MongoDB, DynamoDB, …): :class:`SessionPendingFlowStore`.
 
     The last one keeps the records inside the session itself and is **not
     race-safe** (concurrent sign-ins of one browser may lose a record; a
