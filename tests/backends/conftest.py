@@ -33,6 +33,22 @@ def memcached_server() -> Iterator[servers.MemcachedServer]:
         yield server
 
 
+@pytest.fixture
+def postgres_cluster() -> Iterator[servers.PostgresCluster]:
+    """A private PostgreSQL cluster (a test may stop and restart it), removed afterwards."""
+    require(
+        servers.postgres_cluster_possible(),
+        "PostgreSQL 15 binaries or the postgres user are missing",
+        "apt-get install postgresql-15",
+    )
+    _require_package("psycopg", "psycopg")
+    cluster = servers.PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.remove()
+
+
 def sql_url(kind: str, tmp_path: Path) -> str:
     """The SQLAlchemy URL of this suite's database on *kind* (created if missing)."""
     _require_package("sqlalchemy", "SQLAlchemy")

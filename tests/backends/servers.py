@@ -12,8 +12,12 @@ variables.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -146,6 +150,86 @@ class ThreadedServer:
             self.server.shutdown()
             self._thread.join(10)
         self.server.server_close()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster (``initdb`` + ``postgres``) on a free loopback port.
+
+    Run as the ``postgres`` system user (``initdb`` refuses root), trust
+    authentication, no fsync. :meth:`stop` (fast shutdown) and :meth:`start`
+    again keep the port and the data, like a database restart.
+    """
+
+    _INITDB = ("-A", "trust", "-U", "postgres", "--no-sync")
+
+    def __init__(self) -> None:
+        import pwd
+
+        self.port = free_port()
+        self.user = pwd.getpwnam("postgres")
+        self.directory = Path(tempfile.mkdtemp(prefix="gf-stores-pg-"))
+        os.chown(self.directory, self.user.pw_uid, self.user.pw_gid)
+        self.data = self.directory / "data"
+        self.process: subprocess.Popen | None = None
+        self._as_postgres = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*self._as_postgres, str(PG_BIN / "initdb"), "-D", str(self.data), *self._INITDB],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> PostgresCluster:
+        self.process = subprocess.Popen(
+            [
+                *self._as_postgres,
+                str(PG_BIN / "postgres"),
+                *("-D", str(self.data), "-p", str(self.port), "-k", str(self.directory)),
+                *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, timeout=30, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: clients are disconnected), SIGKILL if it lingers."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def postgres_cluster_possible() -> bool:
+    """Whether a private cluster can be made here (the binaries and the ``postgres`` user)."""
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return False
+    return (PG_BIN / "initdb").exists() and shutil.which("runuser") is not None
 
 
 def memcached_installed() -> bool:

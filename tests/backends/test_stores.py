@@ -141,6 +141,41 @@ def test_sql_server_down_is_session_unavailable(kind: str, tmp_path: Path) -> No
         assert info.value.code == 503
 
 
+def test_sql_store_through_a_database_restart(postgres_cluster) -> None:
+    """Down: every call is SessionUnavailable, quickly. Back: the next call works."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(
+        postgres_cluster.url, pool_pre_ping=True, connect_args={"connect_timeout": 2}
+    )
+    store = SqlPendingFlowStore(engine)
+    store.put("before", "v", 60)
+    postgres_cluster.stop()
+    for call in (lambda: store.put("k", "v", 60), lambda: store.pop("before")):
+        with pytest.raises(SessionUnavailable):
+            call()
+    postgres_cluster.start()
+    assert store.pop("before") == "v"  # the record survived; stale connections replaced
+    store.put("k", "v", 60)
+    assert store.pop("k") == "v"
+    engine.dispose()
+
+
+def test_sql_store_table_created_when_the_database_comes_up(postgres_cluster) -> None:
+    # The app may start while the database is down.
+    import sqlalchemy as sa
+
+    postgres_cluster.stop()
+    engine = sa.create_engine(postgres_cluster.url, connect_args={"connect_timeout": 2})
+    store = SqlPendingFlowStore(engine)
+    with pytest.raises(SessionUnavailable):
+        store.create_table()
+    postgres_cluster.start()
+    store.put("k", "v", 60)
+    assert store.pop("k") == "v"
+    engine.dispose()
+
+
 def test_sql_pool_timeout_is_session_unavailable(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
