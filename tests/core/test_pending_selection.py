@@ -205,3 +205,17 @@ def test_the_sql_store_needs_the_app(fake_google, tmp_path):
     Session(app)
     with pytest.raises(ValueError, match="app"):
         store_for_session_interface(app.session_interface)
+
+
+def test_apps_without_the_redis_package_still_get_their_store(fake_google, tmp_path, monkeypatch):
+    # flask_session.redis imports redis, which is optional: no ImportError at init_app.
+    import sys
+
+    for name in [
+        m for m in sys.modules if m == "redis" or m.startswith(("redis.", "flask_session.redis"))
+    ]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "redis", None)  # import redis -> ImportError
+    app = _app(fake_google, tmp_path)
+    GoogleFlow(app)
+    assert isinstance(_pending_store(app), FilePendingFlowStore)

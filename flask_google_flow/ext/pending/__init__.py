@@ -68,6 +68,7 @@ Backends
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from typing import Any
@@ -127,32 +128,43 @@ def store_for_session_interface(
         not wait for the server's replies.
     """
     from cachelib import FileSystemCache
-    from flask_session.cachelib import CacheLibSessionInterface
-    from flask_session.filesystem import FileSystemSessionInterface
-    from flask_session.memcached import MemcachedSessionInterface
-    from flask_session.redis import RedisSessionInterface
 
-    if isinstance(session_interface, RedisSessionInterface):
+    if _is(session_interface, "redis", "RedisSessionInterface"):
         return RedisPendingFlowStore(session_interface.client, key_prefix=key_prefix)
-    if isinstance(session_interface, (CacheLibSessionInterface, FileSystemSessionInterface)):
+    if _is(session_interface, "cachelib", "CacheLibSessionInterface") or _is(
+        session_interface, "filesystem", "FileSystemSessionInterface"
+    ):
         if isinstance(session_interface.cache, FileSystemCache):
             return _file_store(directory)
         return _cachelib_store(session_interface.cache, key_prefix)
-    if isinstance(session_interface, MemcachedSessionInterface):
-        if is_pymemcache_client(session_interface.client):
-            if writes_without_reply(session_interface.client):
-                logger.warning(
-                    "flask-google-flow: the memcached session client writes with noreply "
-                    "(pymemcache's default): a request may read its session before the "
-                    "previous write arrived, losing sign-ins; create the client with "
-                    "default_noreply=False"
-                )
-            return MemcachedPendingFlowStore(session_interface.client, key_prefix=key_prefix)
-        return _fallback(f"memcached with a {type(session_interface.client).__name__} client")
-    sql_interface = _sqlalchemy_interface_class()
-    if sql_interface is not None and isinstance(session_interface, sql_interface):
+    if _is(session_interface, "memcached", "MemcachedSessionInterface"):
+        client = session_interface.client
+        if not is_pymemcache_client(client):
+            return _fallback(f"memcached with a {type(client).__name__} client")
+        if writes_without_reply(client):
+            logger.warning(
+                "flask-google-flow: the memcached session client writes with noreply "
+                "(pymemcache's default): a request may read its session before the "
+                "previous write arrived, losing sign-ins; create the client with "
+                "default_noreply=False"
+            )
+        return MemcachedPendingFlowStore(client, key_prefix=key_prefix)
+    if _is(session_interface, "sqlalchemy", "SqlAlchemySessionInterface"):
         return _sql_store(session_interface, key_prefix, app)
     return _fallback(type(session_interface).__name__)
+
+
+def _is(session_interface: object, module: str, name: str) -> bool:
+    """Whether *session_interface* is Flask-Session's ``flask_session.<module>.<name>``.
+
+    Each of those modules imports its backend's client library (``redis``,
+    ``flask_sqlalchemy``, …); an app without that library has no such session.
+    """
+    try:
+        interface_class = getattr(importlib.import_module(f"flask_session.{module}"), name)
+    except ImportError:
+        return False
+    return isinstance(session_interface, interface_class)
 
 
 def _file_store(directory: str | os.PathLike[str] | None) -> FilePendingFlowStore:
@@ -207,14 +219,6 @@ def _sql_store(interface: Any, key_prefix: str, app: Flask | None) -> SqlPending
             "pending-flow table is created on first use"
         )
     return store
-
-
-def _sqlalchemy_interface_class() -> type | None:
-    try:  # needs Flask-SQLAlchemy, an optional dependency
-        from flask_session.sqlalchemy import SqlAlchemySessionInterface
-    except ImportError:
-        return None
-    return SqlAlchemySessionInterface
 
 
 def _fallback(what: str) -> SessionPendingFlowStore:
