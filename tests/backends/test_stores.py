@@ -47,6 +47,9 @@ def _check_store(store: PendingFlowStore) -> None:
     store.delete("k2")
     assert store.pop("k2") is None
     store.delete("never-there")
+    store.put("k3", "one", 60)
+    store.put("k3", "two", 60)  # put replaces, on every backend
+    assert store.pop("k3") == "two"
     for round_ in range(5):
         key = f"race{round_}"
         store.put(key, "the-value", 60)

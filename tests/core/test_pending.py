@@ -28,6 +28,7 @@ from flask_google_flow.ext.pending import (
     PendingFlowStore,
     RedisPendingFlowStore,
     SessionPendingFlowStore,
+    SqlPendingFlowStore,
     store_for_session_interface,
 )
 from tests.conftest import require
@@ -136,7 +137,9 @@ def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
 StoreFactory = Callable[[], PendingFlowStore]
 
 
-@pytest.fixture(params=["simple", "files", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=["simple", "files", "sqlite", pytest.param("redis", marks=pytest.mark.integration)]
+)
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     kind = request.param
     if kind == "simple":
@@ -144,6 +147,10 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactor
         return lambda: CacheLibPendingFlowStore(cache)
     if kind == "files":
         return lambda: FilePendingFlowStore(tmp_path / "pending")
+    if kind == "sqlite":
+        sqlalchemy = pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the test extra")
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'pending.sqlite3'}")
+        return lambda: SqlPendingFlowStore(engine)
     client = request.getfixturevalue("redis_client")
     prefix = request.getfixturevalue("redis_prefix")
     return lambda: RedisPendingFlowStore(client, key_prefix=prefix)

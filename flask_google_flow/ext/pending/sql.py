@@ -92,6 +92,7 @@ class SqlPendingFlowStore(PendingFlowStore):
             sa.Index(f"ix_{table_name}_expires_at", "expires_at"),
             schema=schema,
         )
+        self._integrity_error = sqlalchemy.exc.IntegrityError
         self._errors: tuple[type[BaseException], ...] = (
             sqlalchemy.exc.DBAPIError,
             sqlalchemy.exc.TimeoutError,
@@ -139,7 +140,7 @@ class SqlPendingFlowStore(PendingFlowStore):
     # -- the operations --------------------------------------------------------
 
     def put(self, key: str, value: str, ttl: int) -> None:
-        """``INSERT`` the row (committed before returning).
+        """``INSERT`` the row (committed before returning); an existing key's row is replaced.
 
         :raises SessionUnavailable: the database cannot be reached or refused the row.
         """
@@ -147,8 +148,14 @@ class SqlPendingFlowStore(PendingFlowStore):
         expires_at = int(self._clock()) + max(int(ttl), 1)
         row = {"id": self.key_prefix + key, "value": value, "expires_at": expires_at}
         try:
-            with self.engine.begin() as connection:
-                connection.execute(self.table.insert(), row)
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(self.table.insert(), row)
+            except self._integrity_error:
+                # The key exists (a caller re-using one): replace its value.
+                with self.engine.begin() as connection:
+                    statement = self.table.update().where(self.table.c.id == row["id"])
+                    connection.execute(statement, {k: row[k] for k in ("value", "expires_at")})
         except self._errors as exc:
             raise self._failed(exc) from exc
         self._maybe_collect_garbage()
