@@ -144,7 +144,7 @@ def test_folder_removed_is_unavailable(store: FilePendingFlowStore, tmp_path: Pa
     store.delete("k")
 
 
-def test_claimed_file_that_cannot_be_read_is_unavailable(store, monkeypatch) -> None:
+def test_record_that_cannot_be_read_is_unavailable(store, monkeypatch) -> None:
     store.put("k", "v", 60)
     import builtins
 
@@ -163,18 +163,18 @@ def test_garbage_collection(store: FilePendingFlowStore, tmp_path: Path, clock: 
     (folder / "unrelated.txt").write_text("not ours")
     stale_temp = folder / ".tmp-crashed"
     stale_temp.write_bytes(b"half")
-    fresh_claim = folder / ".claim-inflight"
-    fresh_claim.write_bytes(b"gf-pending 1 0\n")
+    fresh_temp = folder / ".tmp-inflight"
+    fresh_temp.write_bytes(b"gf-pending 1 0\n")
     broken = folder / "broken.flow"
     broken.write_bytes(b"not a record")
     hour_ago = clock.now - 3601
     os.utime(stale_temp, (hour_ago, hour_ago))
     os.utime(broken, (hour_ago, hour_ago))
-    os.utime(fresh_claim, (clock.now, clock.now))
+    os.utime(fresh_temp, (clock.now, clock.now))
     clock.now += 11
     assert store.collect_garbage() == 3
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".claim-inflight",
+        ".tmp-inflight",
         "new.flow",
         "unrelated.txt",
     ]

@@ -50,7 +50,7 @@ Backends
 
     * ``redis``: :class:`RedisPendingFlowStore` (``GETDEL``);
     * ``filesystem``, ``cachelib`` with a ``FileSystemCache``, the embedded
-      default: :class:`FilePendingFlowStore` in a folder of its own (``rename``);
+      default: :class:`FilePendingFlowStore` in a folder of its own (``unlink``);
     * ``sqlalchemy``: :class:`SqlPendingFlowStore`, a table of its own
       (``DELETE … RETURNING``, or a row-count-checked ``DELETE``);
     * ``memcached`` with a pymemcache client: :class:`MemcachedPendingFlowStore`

@@ -23,15 +23,15 @@ Create
     machine crash only costs the sign-ins in progress.
 
 Claim
-    ``os.rename`` of ``<key>.flow`` to a private ``.claim-<random>`` name
-    succeeds for exactly one of any number of concurrent callers, in any
-    process on the host; the others get ``FileNotFoundError`` and ``None``.
-    The winner reads and removes its claimed file.
+    The caller reads the record, then removes its name (``os.unlink``): the
+    removal succeeds for exactly one of any number of concurrent callers, in
+    any process on the host, and only that caller gets the record; the others
+    get ``FileNotFoundError`` and ``None``.
 
 Garbage collection
     At most once a minute per process, a ``put`` scans the folder and removes
-    expired records and leftovers of crashed writers or claimers
-    (temporary and claim files older than an hour).
+    expired records and temporary files of crashed writers (older than an
+    hour).
 """
 
 from __future__ import annotations
@@ -53,9 +53,8 @@ __all__ = ["FilePendingFlowStore"]
 _MAGIC = b"gf-pending 1 "
 _SUFFIX = ".flow"
 _TEMP_PREFIX = ".tmp-"
-_CLAIM_PREFIX = ".claim-"
 _KEY = re.compile(r"[0-9A-Za-z_-]{1,200}")
-#: Temporary and claim files older than this are leftovers of a crash.
+#: Temporary files older than this are leftovers of a crashed writer.
 _LEFTOVER_SECONDS = 3600
 
 
@@ -117,24 +116,19 @@ class FilePendingFlowStore(PendingFlowStore):
     # -- pop / delete ----------------------------------------------------------
 
     def pop(self, key: str) -> str | None:
-        """Claim the record by renaming it; exactly one concurrent caller wins.
+        """Read the record, then claim it by removing its name; exactly one caller wins.
 
         :returns: the value, or ``None`` if the record is missing, claimed by
             another caller, expired or unreadable as a record.
         :raises SessionUnavailable: the folder cannot be read or written.
         """
         final = self._record_path(key)
-        claimed = self._path(_CLAIM_PREFIX + secrets.token_hex(12))
         try:
-            os.rename(final, claimed)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise _unavailable(exc) from exc
-        try:
-            with open(claimed, "rb") as file:
+            with open(final, "rb") as file:
                 data = file.read()
-            os.unlink(claimed)
+            os.unlink(final)
+        except FileNotFoundError:
+            return None  # never there, or another caller removed it first
         except OSError as exc:
             raise _unavailable(exc) from exc
         parsed = _parse(data)
@@ -170,7 +164,7 @@ class FilePendingFlowStore(PendingFlowStore):
             self._gc_lock.release()
 
     def collect_garbage(self) -> int:
-        """Remove expired records and stale temporary or claim files now.
+        """Remove expired records and stale temporary files now.
 
         :returns: how many files were removed.
         :raises OSError: the folder cannot be listed.
@@ -232,7 +226,7 @@ def _parse(data: bytes) -> tuple[int, str] | None:
 
 def _is_garbage(entry: os.DirEntry[str], now: float) -> bool:
     name = entry.name
-    if name.startswith((_TEMP_PREFIX, _CLAIM_PREFIX)):
+    if name.startswith(_TEMP_PREFIX):
         return entry.stat(follow_symlinks=False).st_mtime < now - _LEFTOVER_SECONDS
     if not name.endswith(_SUFFIX):
         return False
