@@ -353,8 +353,11 @@ def _redirect_uris_by_path(
 
 
 def _pending_dir(app: Flask, settings: Settings) -> str:
-    """Folder of the filesystem pending-flow store: the setting, beside the session folder, or
-    ``<instance>/google_flow_pending``."""
+    """The folder of the filesystem pending-flow store.
+
+    ``GOOGLE_FLOW_PENDING_DIR``, else beside ``GOOGLE_FLOW_SESSION_DIR``, else
+    ``<instance>/google_flow_pending``.
+    """
     if settings.pending_dir:
         return settings.pending_dir
     if settings.session_dir:
