@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flask_google_flow.testing import FakeGoogle
 from tests.conftest import require
 
 from . import servers
@@ -20,6 +21,25 @@ def _require_package(module: str, package: str) -> None:
         f"{package} is not installed",
         "pip install -e '.[test]'",
     )
+
+
+@pytest.fixture
+def fake_google() -> Iterator[FakeGoogle]:
+    """The fake Google over real HTTP (a thread of this process), auto-approving."""
+    fake = FakeGoogle(interactive=False)
+    with fake.serve():
+        yield fake
+
+
+@pytest.fixture(params=servers.BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend with an atomic pending-flow store, in turn.
+
+    Redis also has a load test with the example app (tests/integration/);
+    it runs here too, so the figures of every backend come from one app and
+    one driver.
+    """
+    return request.param
 
 
 @pytest.fixture

@@ -51,18 +51,6 @@ EXPECTED_STORE = {
 
 
 @pytest.fixture
-def fake_google() -> Iterator[FakeGoogle]:
-    fake = FakeGoogle(interactive=False)
-    with fake.serve():
-        yield fake
-
-
-@pytest.fixture(params=servers.BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
 def serve_app(
     fake_google: FakeGoogle, backend: str, backend_url: str, tmp_path: Path
 ) -> Callable[[], contextlib.AbstractContextManager]:

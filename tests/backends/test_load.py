@@ -19,26 +19,10 @@ import pytest
 from flask_google_flow.testing import FakeGoogle
 from tests.integration.harness import Gunicorn, free_port, run_logins
 
-from . import servers
-
 pytestmark = pytest.mark.integration
 
 LOGINS = int(os.environ.get("GOOGLE_FLOW_LOAD_LOGINS", "1000"))
 CONCURRENCY = int(os.environ.get("GOOGLE_FLOW_LOAD_CONCURRENCY", "50"))
-
-
-@pytest.fixture
-def fake_google():
-    fake = FakeGoogle(interactive=False)
-    with fake.serve():
-        yield fake
-
-
-# Redis also has a load test with the example app (tests/integration/test_load.py);
-# it runs here too, so the figures of every backend come from one app and one driver.
-@pytest.fixture(params=servers.BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 def _prepare(env: dict[str, str]) -> None:
