@@ -333,6 +333,17 @@ OPTIONS: tuple[Option, ...] = (
         "callbacks of the same browser, sent with the old cookie, may still finish their "
         "own pending sign-in (into a new session of their own). 0: never.",
     ),
+    Option(
+        "pending_dir",
+        "GOOGLE_FLOW_PENDING_DIR",
+        None,
+        _optional_str,
+        "Folder of the pending sign-ins with a filesystem session backend (the "
+        "embedded default, ``SESSION_TYPE = 'filesystem'`` or a cachelib "
+        "``FileSystemCache``): every process serving the app must see the same "
+        "folder. Default: beside ``GOOGLE_FLOW_SESSION_DIR`` when that is set "
+        "(``<session dir>-pending``), else ``<instance>/google_flow_pending``.",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -372,6 +383,7 @@ class Settings:
     session_dir: str | None
     encryption_key: tuple[str, ...] = field(repr=False)
     rotation_grace: int
+    pending_dir: str | None
 
     @property
     def effective_api_timeout(self) -> float:

@@ -304,7 +304,7 @@ class GoogleFlow:
             verify=settings.ca_bundle,
         )
         pending = PendingFlows(
-            _pending_store(guard),
+            _pending_store(guard, app, settings),
             ttl=settings.pending_ttl,
             max_per_session=settings.max_pending,
             clock=self._clock,
@@ -374,11 +374,34 @@ def _redirect_uris_by_path(
     return {path: tuple(entries) for path, entries in by_path.items()}
 
 
-def _pending_store(guard: GuardedSessionInterface) -> PendingFlowStore:
-    """The pending-flow store for the real (unwrapped) session interface."""
+def _pending_dir(app: Flask, settings: Settings) -> str:
+    """The folder of the filesystem pending-flow store.
+
+    ``GOOGLE_FLOW_PENDING_DIR``, else beside ``GOOGLE_FLOW_SESSION_DIR``, else
+    ``<instance>/google_flow_pending``.
+    """
+    if settings.pending_dir:
+        return settings.pending_dir
+    if settings.session_dir:
+        return os.path.normpath(settings.session_dir) + "-pending"
+    return os.path.join(app.instance_path, "google_flow_pending")
+
+
+def _pending_store(
+    guard: GuardedSessionInterface, app: Flask, settings: Settings
+) -> PendingFlowStore:
+    """The pending-flow store for the real (unwrapped) session interface.
+
+    Chosen from the Flask-Session interface itself, never from the guard
+    around it; when the backend could not be set up yet (it is down at
+    start-up), once it is.
+    """
+    choose = functools.partial(
+        store_for_session_interface, directory=_pending_dir(app, settings), app=app
+    )
     if guard.wrapped is None:
-        return DeferredPendingFlowStore(guard, store_for_session_interface)
-    return store_for_session_interface(guard.wrapped)
+        return DeferredPendingFlowStore(guard, choose)
+    return choose(guard.wrapped)
 
 
 def _ensure_server_side_session(

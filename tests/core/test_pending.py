@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import uuid
@@ -23,11 +22,13 @@ from flask_google_flow.ext.pending import (
     BINDING_SESSION_KEY,
     PENDING_SESSION_KEY,
     CacheLibPendingFlowStore,
+    FilePendingFlowStore,
     PendingFlow,
     PendingFlows,
     PendingFlowStore,
     RedisPendingFlowStore,
     SessionPendingFlowStore,
+    SqlPendingFlowStore,
     store_for_session_interface,
 )
 from tests.conftest import require
@@ -137,16 +138,19 @@ StoreFactory = Callable[[], PendingFlowStore]
 
 
 @pytest.fixture(
-    params=["simple", "filesystem", pytest.param("redis", marks=pytest.mark.integration)]
+    params=["simple", "files", "sqlite", pytest.param("redis", marks=pytest.mark.integration)]
 )
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     kind = request.param
     if kind == "simple":
         cache = SimpleCache()
         return lambda: CacheLibPendingFlowStore(cache)
-    if kind == "filesystem":
-        fs_cache = FileSystemCache(str(tmp_path / "sessions"), threshold=500)
-        return lambda: CacheLibPendingFlowStore(fs_cache)
+    if kind == "files":
+        return lambda: FilePendingFlowStore(tmp_path / "pending")
+    if kind == "sqlite":
+        sqlalchemy = pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the test extra")
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'pending.sqlite3'}")
+        return lambda: SqlPendingFlowStore(engine)
     client = request.getfixturevalue("redis_client")
     prefix = request.getfixturevalue("redis_prefix")
     return lambda: RedisPendingFlowStore(client, key_prefix=prefix)
@@ -191,40 +195,6 @@ def test_store_pop_is_atomic_under_threads(store_factory: StoreFactory) -> None:
             t.join()
         assert results.count("the-value") == 1, results
         assert results.count(None) == 11
-
-
-def test_filesystem_store_records_skip_the_file_count(tmp_path: Path) -> None:
-    # Records are written directly (one O_EXCL open, no count-file rewrite):
-    # cachelib's count is left alone, and cachelib still reads the records.
-    cache = FileSystemCache(str(tmp_path), threshold=500)
-    store = CacheLibPendingFlowStore(cache)
-    for i in range(3):
-        store.put(f"k{i}", "v", 60)
-    assert cache._file_count == 0
-    assert cache.get("google-flow:pending:k1") == "v"
-    assert store.pop("k0") == "v"
-    assert store.pop("k0") is None
-    assert cache._file_count == 0
-    store.delete("k1")
-    assert cache.get("google-flow:pending:k1") is None
-
-
-def test_filesystem_store_expired_record(tmp_path: Path) -> None:
-    cache = FileSystemCache(str(tmp_path))
-    store = CacheLibPendingFlowStore(cache)
-    store.put("k", "v", 60)
-    # Rewrite the record as already expired (cachelib's own clock is real time).
-    cache.set("google-flow:pending:k", "v", timeout=-1)
-    assert store.pop("k") is None
-
-
-def test_filesystem_backend_down(tmp_path: Path) -> None:
-    directory = tmp_path / "gone"
-    store = CacheLibPendingFlowStore(FileSystemCache(str(directory)))
-    shutil.rmtree(directory)
-    with pytest.raises(SessionUnavailable) as info:
-        store.put("k", "v", 60)
-    assert info.value.code == 503
 
 
 class BrokenCache:
@@ -385,15 +355,29 @@ def test_store_for_redis_interface(redis_client: redis.Redis) -> None:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_store_for_filesystem_and_cachelib_interfaces(tmp_path: Path) -> None:
-    app = _app_with(SESSION_TYPE="filesystem", SESSION_FILE_DIR=str(tmp_path))
-    store = store_for_session_interface(app.session_interface)
-    assert isinstance(store, CacheLibPendingFlowStore)
-    assert store.cache is app.session_interface.cache
-    assert store.key_prefix == "google-flow:pending:"
+    # The filesystem backends get the file store, in its own folder.
+    app = _app_with(SESSION_TYPE="filesystem", SESSION_FILE_DIR=str(tmp_path / "sessions"))
+    store = store_for_session_interface(app.session_interface, directory=tmp_path / "pending")
+    assert isinstance(store, FilePendingFlowStore)
+    assert store.directory == str(tmp_path / "pending")
+    cache = FileSystemCache(str(tmp_path / "sessions2"))
+    app = _app_with(SESSION_TYPE="cachelib", SESSION_CACHELIB=cache)
+    store = store_for_session_interface(app.session_interface, directory=tmp_path / "p2")
+    assert isinstance(store, FilePendingFlowStore)
+    with pytest.raises(ValueError, match="directory"):
+        store_for_session_interface(app.session_interface)
+    # Other cachelib caches: the checked get + delete claim.
     cache = SimpleCache()
     app = _app_with(SESSION_TYPE="cachelib", SESSION_CACHELIB=cache)
     store = store_for_session_interface(app.session_interface)
     assert isinstance(store, CacheLibPendingFlowStore) and store.cache is cache
+    assert store.key_prefix == "google-flow:pending:"
+
+
+def test_cachelib_store_refuses_a_filesystem_cache(tmp_path: Path) -> None:
+    # FileSystemCache.delete() answers True for a missing file: no single use.
+    with pytest.raises(TypeError, match="FilePendingFlowStore"):
+        CacheLibPendingFlowStore(FileSystemCache(str(tmp_path)))
 
 
 def test_store_for_other_interfaces() -> None:
@@ -648,57 +632,3 @@ def test_with_the_session_store_in_flask() -> None:
     state = client.get("/begin").get_data(as_text=True)
     assert client.get(f"/consume/{state}").get_data(as_text=True) == "/x"
     assert client.get(f"/consume/{state}").status_code == 400
-
-
-def test_filesystem_store_falls_back_to_cache_set_when_the_layout_differs(tmp_path, monkeypatch):
-    """A cachelib whose file layout changed must not make records unreadable."""
-    from cachelib import FileSystemCache
-
-    from flask_google_flow.ext.pending import CacheLibPendingFlowStore
-
-    cache = FileSystemCache(str(tmp_path))
-    assert CacheLibPendingFlowStore(cache)._writes_files_directly is True
-
-    original_get = FileSystemCache.get
-
-    def get_with_another_layout(self, key):
-        value = original_get(self, key)
-        return None if value == "probe" else value
-
-    monkeypatch.setattr(FileSystemCache, "get", get_with_another_layout)
-    files_before = set(tmp_path.iterdir())
-    store = CacheLibPendingFlowStore(cache)
-    assert store._writes_files_directly is False
-    assert store._claims_by_file_removal is True  # single use does not depend on the probe
-    assert set(tmp_path.iterdir()) == files_before  # the probe left nothing behind
-    store.put("k", "value", 60)
-    assert store.pop("k") == "value"
-    assert store.pop("k") is None
-
-
-def test_filesystem_claims_stay_single_use_when_the_probe_fails(tmp_path, monkeypatch):
-    """Even writing through cache.set, two parallel pops of one record: one winner."""
-    import threading
-
-    from cachelib import FileSystemCache
-
-    from flask_google_flow.ext.pending import CacheLibPendingFlowStore
-
-    monkeypatch.setattr(CacheLibPendingFlowStore, "_direct_writes_round_trip", lambda self: False)
-    store = CacheLibPendingFlowStore(FileSystemCache(str(tmp_path)))
-    assert store._writes_files_directly is False
-    for round_ in range(20):
-        store.put(f"k{round_}", "value", 60)
-        barrier = threading.Barrier(4)
-        won: list[str | None] = []
-
-        def pop(key=f"k{round_}", barrier=barrier, won=won):
-            barrier.wait()
-            won.append(store.pop(key))
-
-        threads = [threading.Thread(target=pop) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(won, key=str) == [None, None, None, "value"]

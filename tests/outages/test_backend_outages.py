@@ -205,12 +205,7 @@ def test_eight_simultaneous_callbacks_of_one_browser_all_complete(backend, fake,
 
     app = _app(backend, fake, clock, tmp_path)
     store = app.extensions["google_flow"].pending.store
-    if isinstance(store, SessionPendingFlowStore):
-        pytest.skip(
-            f"the {backend.name} backend keeps pending sign-ins inside the session (the "
-            "fallback store), which cannot hand off across a rotation; its own pending-flow "
-            "store (issue 14, item 1) enables this test"
-        )
+    assert not isinstance(store, SessionPendingFlowStore)  # each backend has its own
     first = app.test_client()
     locations = [start(first) for _ in range(8)]
     cookie = first.get_cookie("session").value

@@ -29,9 +29,9 @@ Session binding
     session-id rotation because it is stored in the session.
 
 Single use and expiry
-    :meth:`PendingFlows.consume` pops the record atomically (Redis ``GETDEL``,
-    an atomic file removal for the filesystem cache), so of two parallel
-    callbacks with the same state exactly one gets the flow. Expiry is the
+    :meth:`PendingFlows.consume` pops the record atomically (see
+    *Backends*), so of two parallel callbacks with the same state
+    exactly one gets the flow. Expiry is the
     record's own ``expires_at`` checked against the injectable clock; the
     backend TTL only collects garbage.
 
@@ -45,26 +45,39 @@ Per-session cap
     simultaneous requests, for at most the TTL.
 
 Backends
-    :func:`store_for_session_interface` picks :class:`RedisPendingFlowStore`
-    for Flask-Session's Redis interface, :class:`CacheLibPendingFlowStore` for
-    its CacheLib and filesystem interfaces, and otherwise
-    :class:`SessionPendingFlowStore`, which keeps the records inside the
-    session itself (not race-safe: concurrent sign-ins of one browser may
-    lose a record, and a replay is single-use only as far as the session
-    backend's last write wins). A backend that cannot be reached raises
-    :class:`~flask_google_flow.ext.errors.SessionUnavailable` (503).
+    :func:`store_for_session_interface` picks the store for the app's
+    Flask-Session interface, each with an atomic single-use claim:
+
+    * ``redis``: :class:`RedisPendingFlowStore` (``GETDEL``);
+    * ``filesystem``, ``cachelib`` with a ``FileSystemCache``, the embedded
+      default: :class:`FilePendingFlowStore` in a folder of its own (``unlink``);
+    * ``sqlalchemy``: :class:`SqlPendingFlowStore`, a table of its own
+      (``DELETE … RETURNING``, or a row-count-checked ``DELETE``);
+    * ``memcached`` with a pymemcache client: :class:`MemcachedPendingFlowStore`
+      (a ``delete`` answered by the server);
+    * ``cachelib`` with another cache: :class:`CacheLibPendingFlowStore`
+      (``get`` + a ``delete`` whose answer is checked);
+    * anything else (MongoDB, DynamoDB, …): :class:`SessionPendingFlowStore`.
+
+    The last one keeps the records inside the session itself and is **not
+    race-safe** (concurrent sign-ins of one browser may lose a record; a
+    replay is single-use only as far as the session backend's last write
+    wins); choosing it logs a warning. A backend that cannot be reached
+    raises :class:`~flask_google_flow.ext.errors.SessionUnavailable` (503).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
-from .cachelib import CacheLibPendingFlowStore
+from .cachelib import CacheLibPendingFlowStore, NoReplyCacheError
+from .files import FilePendingFlowStore
 from .flows import BINDING_SESSION_KEY, PENDING_SESSION_KEY, PendingFlows
+from .memcached import MemcachedPendingFlowStore
 from .record import PendingFlow
 from .redis import RedisPendingFlowStore
+from .selection import store_for_session_interface
 from .session import RECORDS_SESSION_KEY, SessionPendingFlowStore
+from .sql import SqlPendingFlowStore
 
 __all__ = [
     "BINDING_SESSION_KEY",
@@ -72,35 +85,14 @@ __all__ = [
     "PENDING_SESSION_KEY",
     "RECORDS_SESSION_KEY",
     "CacheLibPendingFlowStore",
+    "FilePendingFlowStore",
+    "MemcachedPendingFlowStore",
+    "NoReplyCacheError",
     "PendingFlow",
     "PendingFlowStore",
     "PendingFlows",
     "RedisPendingFlowStore",
     "SessionPendingFlowStore",
+    "SqlPendingFlowStore",
     "store_for_session_interface",
 ]
-
-
-def store_for_session_interface(
-    session_interface: Any, *, key_prefix: str = DEFAULT_KEY_PREFIX
-) -> PendingFlowStore:
-    """The pending-flow store that matches an app's session interface.
-
-    :param session_interface: ``app.session_interface``.
-    :param key_prefix: prefix of the records' keys in a shared backend.
-    :returns: a :class:`RedisPendingFlowStore` for Flask-Session's
-        ``RedisSessionInterface``, a :class:`CacheLibPendingFlowStore` for its
-        ``CacheLibSessionInterface`` and ``FileSystemSessionInterface``, else a
-        :class:`SessionPendingFlowStore`.
-    """
-    try:
-        from flask_session.cachelib import CacheLibSessionInterface
-        from flask_session.filesystem import FileSystemSessionInterface
-        from flask_session.redis import RedisSessionInterface
-    except ImportError:  # pragma: no cover - Flask-Session is a dependency
-        return SessionPendingFlowStore()
-    if isinstance(session_interface, RedisSessionInterface):
-        return RedisPendingFlowStore(session_interface.client, key_prefix=key_prefix)
-    if isinstance(session_interface, (CacheLibSessionInterface, FileSystemSessionInterface)):
-        return CacheLibPendingFlowStore(session_interface.cache, key_prefix=key_prefix)
-    return SessionPendingFlowStore()

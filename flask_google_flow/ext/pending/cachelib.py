@@ -1,155 +1,117 @@
-"""Pending flows in a :mod:`cachelib` cache (Flask-Session's CacheLib and filesystem backends)."""
+"""Pending flows in a non-file :mod:`cachelib` cache (Flask-Session's CacheLib backend).
+
+:class:`cachelib.FileSystemCache` is not served here: its sessions get the
+:class:`~flask_google_flow.ext.pending.files.FilePendingFlowStore` instead.
+"""
 
 from __future__ import annotations
 
-import os
 import secrets
-import struct
-import time
 from typing import Any
 
 from ..errors import SessionUnavailable
 from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
 from .base import unavailable as _unavailable
 
-__all__ = ["CacheLibPendingFlowStore"]
+__all__ = ["CacheLibPendingFlowStore", "NoReplyCacheError"]
 
 
 class CacheLibPendingFlowStore(PendingFlowStore):
-    """Records in a :mod:`cachelib` cache (Flask-Session's CacheLib and filesystem backends).
+    """Records in a :mod:`cachelib` cache, through its public API only.
 
-    For :class:`cachelib.FileSystemCache` the atomic claim is the removal of
-    the record's file (``os.remove`` succeeds for exactly one caller); its
-    ``delete()`` cannot serve, as it returns ``True`` for a missing file too.
-    For other caches the claim is ``get`` followed by a ``delete`` that
-    returns ``True`` only when it removed something (``SimpleCache``,
-    ``RedisCache``, ``MemcachedCache``).
+    The claim is ``get`` followed by a ``delete`` whose result says whether
+    this caller removed the entry; only that caller gets the record
+    (``SimpleCache``, ``RedisCache``, ``MemcachedCache``, …). The claim must
+    be decided by the cache server, never by a reply the client invents: a
+    :class:`cachelib.MemcachedCache` over a client that does not wait for
+    replies (pymemcache's default ``noreply``, whose ``delete`` returns
+    ``True`` for a missing key) would let every replay win, so
+    :meth:`check_replies` refuses such a cache.
 
-    Records in a ``FileSystemCache`` are written directly (see :meth:`_put_file`) and do
-    not update its ``threshold`` file count.
+    Errors of the cache's client are
+    :class:`~flask_google_flow.ext.errors.SessionUnavailable`.
 
     :param cache: a cachelib cache (Flask-Session's ``session_interface.cache``).
     :param key_prefix: prepended to every key.
+    :param errors: the client's exception types meaning "unreachable"
+        (``OSError`` is always one).
+    :raises TypeError: *cache* is a :class:`cachelib.FileSystemCache`.
     """
 
-    def __init__(self, cache: Any, key_prefix: str = DEFAULT_KEY_PREFIX) -> None:
+    def __init__(
+        self,
+        cache: Any,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        *,
+        errors: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        from cachelib import FileSystemCache, MemcachedCache
+
+        if isinstance(cache, FileSystemCache):
+            # Its delete() answers True for a missing file too: no single use.
+            raise TypeError("a FileSystemCache's sessions use FilePendingFlowStore")
         self.cache = cache
         self.key_prefix = key_prefix
-        try:
-            from cachelib import FileSystemCache
-        except ImportError:  # pragma: no cover - cachelib comes with Flask-Session
-            FileSystemCache = ()  # type: ignore[assignment,misc]
-        self._mode = getattr(cache, "_mode", None) or 0o600
-        #: Records are claimed by removing their file: ``os.remove`` succeeds
-        #: for exactly one caller (single use), whatever the write path.
-        self._claims_by_file_removal = isinstance(cache, FileSystemCache)
-        if self._claims_by_file_removal and not hasattr(cache, "_get_filename"):
-            raise RuntimeError(
-                "this cachelib FileSystemCache does not expose _get_filename; "
-                "flask-google-flow cannot make sign-in callbacks single use with it "
-                "(use a cachelib release that does, or the Redis session backend)"
-            )
-        #: Records are written in one ``open(O_EXCL)`` when cachelib's file
-        #: layout reads them back (probed once); else through ``cache.set``.
-        self._writes_files_directly = (
-            self._claims_by_file_removal
-            and hasattr(cache, "serializer")
-            and self._direct_writes_round_trip()
-        )
+        self._errors = (OSError, *errors)
+        #: Whether :meth:`check_replies` must still run before the first use.
+        self.replies_unchecked = isinstance(cache, MemcachedCache)
 
-    def _direct_writes_round_trip(self) -> bool:
-        """Whether cachelib reads back a record written by :meth:`_put_file`.
+    def check_replies(self) -> None:
+        """Check that ``delete`` of a missing key answers ``False`` (memcached caches only).
 
-        The direct write depends on cachelib's file layout; a cachelib release
-        that changed it would make every record unreadable. Checked once per
-        store: if the probe does not read back, the public ``cache.set`` is used.
+        Runs once; until it has succeeded, every operation runs it first.
+
+        :raises NoReplyCacheError: the cache's client answers without asking the
+            server, so single use cannot be guaranteed.
+        :raises SessionUnavailable: the cache cannot be reached (checked again next time).
         """
-        probe_key = f"{self.key_prefix}probe:{secrets.token_hex(8)}"
+        if not self.replies_unchecked:
+            return
+        probe = f"{self.key_prefix}probe:{secrets.token_hex(8)}"
         try:
-            self._put_file(probe_key, "probe", 60)
-            readable = self.cache.get(probe_key) == "probe"
-            os.remove(self.cache._get_filename(probe_key))
-        except Exception:
-            return False
-        return readable
+            deleted = self.cache.delete(probe)
+        except self._errors as exc:
+            raise _unavailable(exc) from exc
+        if deleted:
+            raise NoReplyCacheError(
+                "the cachelib MemcachedCache in SESSION_CACHELIB reports deleting a key "
+                "that does not exist (a client with noreply, pymemcache's default), so "
+                "sign-in callbacks cannot be made single use; give it a client created "
+                "with default_noreply=False, or use SESSION_TYPE='memcached'"
+            )
+        self.replies_unchecked = False
 
     def put(self, key: str, value: str, ttl: int) -> None:
-        """Store the record; a failed write raises ``SessionUnavailable``."""
-        if self._writes_files_directly:
-            self._put_file(self.key_prefix + key, value, ttl)
-            return
+        """Store the record; a write the cache refuses raises ``SessionUnavailable``."""
+        self.check_replies()
         try:
-            ok = self.cache.set(self.key_prefix + key, value, timeout=ttl)
-        except OSError as exc:
+            ok = self.cache.set(self.key_prefix + key, value, timeout=max(int(ttl), 1))
+        except self._errors as exc:
             raise _unavailable(exc) from exc
         if ok is False:
             raise SessionUnavailable()
 
     def pop(self, key: str) -> str | None:
-        """Return and remove the record, atomically (see the class docstring)."""
+        """Return and remove the record; of concurrent callers only the deleter gets it."""
+        self.check_replies()
         full_key = self.key_prefix + key
         try:
             value = self.cache.get(full_key)
-            if self._claims_by_file_removal:
-                try:
-                    os.remove(self.cache._get_filename(full_key))
-                except FileNotFoundError:
-                    return None  # someone else claimed it (or it never existed)
-                claimed = True
-            else:
-                claimed = bool(self.cache.delete(full_key))
-        except OSError as exc:
+            if value is None or not self.cache.delete(full_key):
+                return None
+        except self._errors as exc:
             raise _unavailable(exc) from exc
-        if not claimed or value is None:
-            return None
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
         return value if isinstance(value, str) else str(value)
-
-    def _put_file(self, full_key: str, value: str, ttl: int) -> None:
-        """Write a record file in cachelib's format, in one ``open(O_EXCL)`` and one write.
-
-        The record's key is unique (it hashes a fresh random state), so there
-        is nothing to replace atomically and no temporary file is needed: the
-        state is not known to anyone until the write is complete. cachelib's
-        own ``get`` and pruning read these files like any other entry.
-
-        cachelib's file count (its ``threshold`` bookkeeping) is not updated:
-        rewriting the count file costs as much as the record itself, doubling
-        the cost of ``/authorize``. Records are short-lived (popped by the
-        callback, or expired and pruned), so the count under-states the
-        directory by about the number of sign-ins in progress; cachelib
-        recounts the directory whenever a process creates the cache.
-        """
-        filename = self.cache._get_filename(full_key)
-        data = struct.pack("I", int(time.time()) + max(int(ttl), 1))
-        data += self.cache.serializer.dumps(value)
-        try:
-            try:
-                fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._mode)
-            except FileExistsError:
-                # Only a caller re-using a key gets here: replace atomically.
-                if self.cache.set(full_key, value, timeout=ttl) is False:
-                    raise SessionUnavailable() from None
-                return
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            raise _unavailable(exc) from exc
 
     def delete(self, key: str) -> None:
         """Remove the record if present."""
-        if self._claims_by_file_removal:
-            try:
-                os.remove(self.cache._get_filename(self.key_prefix + key))
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise _unavailable(exc) from exc
-            return
         try:
             self.cache.delete(self.key_prefix + key)
-        except OSError as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
+
+
+class NoReplyCacheError(RuntimeError):
+    """A cache client that answers without the server's reply cannot hold single-use records."""

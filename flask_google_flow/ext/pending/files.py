@@ -1,0 +1,241 @@
+"""Pending flows as files in a folder of their own: atomic create, atomic claim, expiry inside.
+
+Used for Flask-Session's filesystem backends (``SESSION_TYPE = "filesystem"``,
+or ``"cachelib"`` with a :class:`cachelib.FileSystemCache`) and for the
+embedded default session. The store owns its folder and its file format; it
+never reads or writes the session backend's files.
+
+File format
+    One file per record, named ``<key>.flow`` (the key is a hex digest), mode
+    ``0600``, in a folder of mode ``0700``::
+
+        gf-pending 1 <expires_at>\\n<value, UTF-8>
+
+    ``expires_at`` is in unix seconds; a record past it is never returned.
+
+Create
+    The record is written completely to a temporary file
+    (``.tmp-<random>``, ``O_CREAT | O_EXCL``), then renamed to its name
+    (``os.replace``, atomic). A reader therefore sees no name or a complete
+    record. Every ``write`` and ``close`` is checked: a failed write raises
+    :class:`~flask_google_flow.ext.errors.SessionUnavailable`, it never loses
+    the record silently. No ``fsync``: a pending flow lives for minutes and a
+    machine crash only costs the sign-ins in progress.
+
+Claim
+    The caller reads the record, then removes its name (``os.unlink``): the
+    removal succeeds for exactly one of any number of concurrent callers, in
+    any process on the host, and only that caller gets the record; the others
+    get ``FileNotFoundError`` and ``None``.
+
+Garbage collection
+    At most once a minute per process, a ``put`` scans the folder and removes
+    expired records and temporary files of crashed writers (older than an
+    hour).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from .base import PendingFlowStore
+from .base import unavailable as _unavailable
+
+__all__ = ["FilePendingFlowStore"]
+
+_MAGIC = b"gf-pending 1 "
+_SUFFIX = ".flow"
+_TEMP_PREFIX = ".tmp-"
+_KEY = re.compile(r"[0-9A-Za-z_-]{1,200}")
+#: Temporary files older than this are leftovers of a crashed writer.
+_LEFTOVER_SECONDS = 3600
+
+
+class FilePendingFlowStore(PendingFlowStore):
+    """Records as files in *directory* (see the module docstring for the format).
+
+    :param directory: the store's own folder; created (mode ``0700``) if missing.
+        Every process serving the app must see the same folder.
+    :param gc_interval: seconds between garbage collections per process.
+    :param clock: the time source for the records' expiry.
+    :raises OSError: the folder cannot be created.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        gc_interval: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = os.fspath(directory)
+        self.gc_interval = gc_interval
+        self._clock = clock
+        self._next_gc = 0.0
+        self._gc_lock = threading.Lock()
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    def _record_path(self, key: str) -> str:
+        if not _KEY.fullmatch(key):
+            raise ValueError("a pending-flow key must be 1-200 letters, digits, '-' or '_'")
+        return self._path(key + _SUFFIX)
+
+    # -- put -------------------------------------------------------------------
+
+    def put(self, key: str, value: str, ttl: int) -> None:
+        """Write the record completely under a temporary name, then rename it into place.
+
+        :raises SessionUnavailable: the folder cannot be written (full, read-only, gone).
+        """
+        final = self._record_path(key)
+        expires_at = int(self._clock()) + max(int(ttl), 1)
+        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
+        temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
+        try:
+            _write_new_file(temp, data)
+            try:
+                os.replace(temp, final)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        self._maybe_collect_garbage()
+
+    # -- pop / delete ----------------------------------------------------------
+
+    def pop(self, key: str) -> str | None:
+        """Read the record, then claim it by removing its name; exactly one caller wins.
+
+        :returns: the value, or ``None`` if the record is missing, claimed by
+            another caller, expired or unreadable as a record.
+        :raises SessionUnavailable: the folder cannot be read or written.
+        """
+        final = self._record_path(key)
+        try:
+            with open(final, "rb") as file:
+                data = file.read()
+            os.unlink(final)
+        except FileNotFoundError:
+            return None  # never there, or another caller removed it first
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        parsed = _parse(data)
+        if parsed is None:
+            return None
+        expires_at, value = parsed
+        return value if expires_at > self._clock() else None
+
+    def delete(self, key: str) -> None:
+        """Remove the record if present.
+
+        :raises SessionUnavailable: the folder cannot be written.
+        """
+        try:
+            os.unlink(self._record_path(key))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+
+    # -- garbage collection ----------------------------------------------------
+
+    def _maybe_collect_garbage(self) -> None:
+        now = time.monotonic()
+        if now < self._next_gc or not self._gc_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_gc = now + self.gc_interval
+            self.collect_garbage()
+        except OSError:
+            pass  # the next put tries again; a failed scan loses nothing
+        finally:
+            self._gc_lock.release()
+
+    def collect_garbage(self) -> int:
+        """Remove expired records and stale temporary files now.
+
+        :returns: how many files were removed.
+        :raises OSError: the folder cannot be listed.
+        """
+        now = self._clock()
+        removed = 0
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if _is_garbage(entry, now):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
+
+
+def _write_new_file(path: str, data: bytes) -> None:
+    """Create *path* (``O_EXCL``, ``0600``) holding *data*; every write and the close checked."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            if written <= 0:  # pragma: no cover - os.write raises instead
+                raise OSError(errno.EIO, "short write")
+            view = view[written:]
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    try:
+        os.close(fd)  # reports deferred write errors (e.g. on NFS)
+    except OSError:
+        os.unlink(path)
+        raise
+
+
+def _header(data: bytes) -> tuple[int, int] | None:
+    """``(expires_at, offset of the value)`` of a record file's first bytes, or ``None``."""
+    if not data.startswith(_MAGIC):
+        return None
+    end = data.find(b"\n", len(_MAGIC))
+    digits = data[len(_MAGIC) : end]
+    if end < 0 or not digits.isdigit():
+        return None
+    return int(digits), end + 1
+
+
+def _parse(data: bytes) -> tuple[int, str] | None:
+    """``(expires_at, value)`` of a record file's bytes, or ``None`` if it is not one."""
+    header = _header(data)
+    if header is None:
+        return None
+    try:
+        return header[0], data[header[1] :].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _is_garbage(entry: os.DirEntry[str], now: float) -> bool:
+    name = entry.name
+    if name.startswith(_TEMP_PREFIX):
+        return entry.stat(follow_symlinks=False).st_mtime < now - _LEFTOVER_SECONDS
+    if not name.endswith(_SUFFIX):
+        return False
+    try:
+        with open(entry.path, "rb") as file:
+            head = file.read(len(_MAGIC) + 24)
+    except FileNotFoundError:
+        return False
+    header = _header(head)
+    if header is None:
+        return entry.stat(follow_symlinks=False).st_mtime < now - _LEFTOVER_SECONDS
+    return header[0] <= now

@@ -1,0 +1,252 @@
+"""The filesystem pending-flow store: its own folder and format, atomic create and claim, GC."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from flask_google_flow.ext.errors import SessionUnavailable
+from flask_google_flow.ext.pending import FilePendingFlowStore
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> FilePendingFlowStore:
+    return FilePendingFlowStore(tmp_path / "pending", clock=clock)
+
+
+def test_folder_and_files_are_private_and_in_the_own_format(
+    store: FilePendingFlowStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pending"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    store.put("abc123", '{"v":"é"}', 60)
+    assert sorted(p.name for p in folder.iterdir()) == ["abc123.flow"]  # no temp file left
+    record = folder / "abc123.flow"
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert record.read_bytes() == b"gf-pending 1 1700000060\n" + '{"v":"é"}'.encode()
+
+
+def test_claim_removes_the_file_and_is_single_use(store: FilePendingFlowStore, tmp_path) -> None:
+    store.put("k", "value", 60)
+    assert store.pop("k") == "value"
+    assert list((tmp_path / "pending").iterdir()) == []
+    assert store.pop("k") is None
+
+
+def test_expiry_is_inside_the_record(store: FilePendingFlowStore, clock: Clock) -> None:
+    store.put("k", "value", 60)
+    clock.now += 60
+    assert store.pop("k") is None  # expired: refused and removed
+    store.put("k2", "value", 60)
+    clock.now += 59
+    assert store.pop("k2") == "value"
+
+
+def test_put_replaces_a_record_of_the_same_key(store: FilePendingFlowStore) -> None:
+    store.put("k", "one", 60)
+    store.put("k", "two", 60)
+    assert store.pop("k") == "two"
+
+
+@pytest.mark.parametrize("key", ["../escape", "a/b", "", "x" * 201, "k.flow", "ké"])
+def test_keys_that_are_not_plain_names_are_refused(store: FilePendingFlowStore, key: str) -> None:
+    with pytest.raises(ValueError):
+        store.put(key, "v", 60)
+    with pytest.raises(ValueError):
+        store.pop(key)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", b"gf-pending 1 \nv", b"gf-pending 1 12x\nv", b"gf-pending 1 99", b"\xff"],
+)
+def test_a_file_that_is_not_a_record_is_no_record(
+    store: FilePendingFlowStore, tmp_path: Path, content: bytes
+) -> None:
+    (tmp_path / "pending" / "k.flow").write_bytes(content)
+    assert store.pop("k") is None
+    assert not (tmp_path / "pending" / "k.flow").exists()
+
+
+def test_invalid_utf8_value_is_no_record(store: FilePendingFlowStore, tmp_path: Path) -> None:
+    (tmp_path / "pending" / "k.flow").write_bytes(b"gf-pending 1 1800000000\n\xff\xfe")
+    assert store.pop("k") is None
+
+
+def test_a_failed_write_raises_and_leaves_nothing(
+    store: FilePendingFlowStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(SessionUnavailable) as info:
+        store.put("k", "value", 60)
+    assert info.value.code == 503
+    monkeypatch.undo()
+    assert list((tmp_path / "pending").iterdir()) == []
+    assert store.pop("k") is None
+
+
+def test_a_short_write_is_completed(store: FilePendingFlowStore, monkeypatch) -> None:
+    real_write = os.write
+
+    def one_byte_at_a_time(fd: int, data: bytes) -> int:
+        return real_write(fd, bytes(data[:1]))
+
+    monkeypatch.setattr(os, "write", one_byte_at_a_time)
+    store.put("k", "a longer value", 60)
+    monkeypatch.undo()
+    assert store.pop("k") == "a longer value"
+
+
+def test_a_failed_close_raises(store: FilePendingFlowStore, monkeypatch, tmp_path) -> None:
+    # NFS reports some write errors only at close().
+    real_close = os.close
+
+    def failing_close(fd: int) -> None:
+        real_close(fd)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "close", failing_close)
+    with pytest.raises(SessionUnavailable):
+        store.put("k", "value", 60)
+    monkeypatch.undo()
+    assert list((tmp_path / "pending").iterdir()) == []
+
+
+def test_folder_removed_is_unavailable(store: FilePendingFlowStore, tmp_path: Path) -> None:
+    store.put("k", "v", 60)
+    for path in (tmp_path / "pending").iterdir():
+        path.unlink()
+    (tmp_path / "pending").rmdir()
+    with pytest.raises(SessionUnavailable):
+        store.put("k2", "v", 60)
+    assert store.pop("k") is None  # nothing to claim is not an outage
+    store.delete("k")
+
+
+def test_record_that_cannot_be_read_is_unavailable(store, monkeypatch) -> None:
+    store.put("k", "v", 60)
+    import builtins
+
+    def broken_open(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(builtins, "open", broken_open)
+    with pytest.raises(SessionUnavailable):
+        store.pop("k")
+
+
+def test_garbage_collection(store: FilePendingFlowStore, tmp_path: Path, clock: Clock) -> None:
+    folder = tmp_path / "pending"
+    store.put("old", "v", 10)
+    store.put("new", "v", 100)
+    (folder / "unrelated.txt").write_text("not ours")
+    stale_temp = folder / ".tmp-crashed"
+    stale_temp.write_bytes(b"half")
+    fresh_temp = folder / ".tmp-inflight"
+    fresh_temp.write_bytes(b"gf-pending 1 0\n")
+    broken = folder / "broken.flow"
+    broken.write_bytes(b"not a record")
+    hour_ago = clock.now - 3601
+    os.utime(stale_temp, (hour_ago, hour_ago))
+    os.utime(broken, (hour_ago, hour_ago))
+    os.utime(fresh_temp, (clock.now, clock.now))
+    clock.now += 11
+    assert store.collect_garbage() == 3
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".tmp-inflight",
+        "new.flow",
+        "unrelated.txt",
+    ]
+    assert store.pop("new") == "v"
+
+
+def test_put_collects_garbage_at_most_once_per_interval(tmp_path: Path, clock: Clock) -> None:
+    store = FilePendingFlowStore(tmp_path / "p", clock=clock, gc_interval=3600)
+    store.put("a", "v", 1)
+    clock.now += 5
+    store.put("b", "v", 1)  # within the interval: "a" stays
+    assert (tmp_path / "p" / "a.flow").exists()
+    store._next_gc = 0  # the interval has passed
+    clock.now += 2
+    store.put("c", "v", 100)
+    assert not (tmp_path / "p" / "a.flow").exists()
+    assert not (tmp_path / "p" / "b.flow").exists()
+
+
+def test_a_reader_never_sees_a_partial_record(tmp_path: Path) -> None:
+    """Writers and claimers race on one key: every claimed value is complete."""
+    store = FilePendingFlowStore(tmp_path / "p")
+    value = "x" * 200_000
+    stop = threading.Event()
+    seen: list[str | None] = []
+
+    def writer() -> None:
+        while not stop.is_set():
+            store.put("k", value, 60)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(300):
+            seen.append(store.pop("k"))
+    finally:
+        stop.set()
+        thread.join()
+    assert {v for v in seen if v is not None} == {value}
+
+
+def _claim_in_process(directory: str, key: str, barrier, results) -> None:
+    store = FilePendingFlowStore(directory)
+    barrier.wait(10)
+    results.put(store.pop(key))
+
+
+def test_exactly_one_of_several_processes_claims(tmp_path: Path) -> None:
+    store = FilePendingFlowStore(tmp_path / "p")
+    context = multiprocessing.get_context("fork")
+    for round_ in range(3):
+        key = f"race-{round_}"
+        store.put(key, "the-value", 60)
+        barrier = context.Barrier(6)
+        results = context.Queue()
+        processes = [
+            context.Process(
+                target=_claim_in_process, args=(str(tmp_path / "p"), key, barrier, results)
+            )
+            for _ in range(6)
+        ]
+        for process in processes:
+            process.start()
+        got = [results.get(timeout=20) for _ in processes]
+        for process in processes:
+            process.join(10)
+        assert got.count("the-value") == 1, got
+        assert got.count(None) == 5
+
+
+def test_folder_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError):
+        FilePendingFlowStore(blocker / "pending")
