@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, has_request_context
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
 from ..core.provider import GOOGLE, ClientSecretBasic, ProviderClient
 from . import current, decorators, refresh, views
+from .checks import check_configuration
 from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, store_for_session_interface
 from .resilience import guard_session_backend
@@ -198,7 +199,17 @@ class GoogleFlow:
 
         :raises ReauthorizationRequired: no credentials, or the grant was
             revoked (the response is a ``302`` through ``/authorize``).
+        :raises RuntimeError: called outside a request (it needs the request's
+            session to know whose credentials to use).
         """
+        if not has_request_context():
+            raise RuntimeError(
+                "google_flow.authorized_session() needs a request: it uses the signed-in "
+                "user of the current request's session. Call it in a view (in tests, "
+                "inside a test client request). Outside a request, rebuild the user's "
+                "Credentials from your store and use google.auth.transport.requests."
+                "AuthorizedSession(credentials)."
+            )
         return refresh.authorized_session()
 
     def required(self, scopes: Any = None) -> Any:
@@ -256,6 +267,8 @@ class GoogleFlow:
         :raises RuntimeError: the extension is already registered on *app*.
         :raises flask_google_flow.exceptions.ClientSecretsError: the client
             secrets are missing or malformed.
+        :raises ValueError: a setting would make every sign-in fail; the
+            message names it (see :mod:`flask_google_flow.ext.checks`).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(
@@ -263,6 +276,7 @@ class GoogleFlow:
             )
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
+        check_configuration(app.config, settings, client)
         _ensure_server_side_session(app, settings)
         guard_session_backend(app)
 
