@@ -105,7 +105,7 @@ def _check_cookie(config: Mapping[str, Any]) -> None:
         raise ValueError(
             'SESSION_COOKIE_SAMESITE="Strict" breaks sign-in: the browser arrives at '
             "/oauth2callback from Google without the session cookie, so no sign-in "
-            'could ever complete. Use "Lax" (Flask-Session\'s and browsers\' default).'
+            "could ever complete. Use \"Lax\" (Flask-Session's and browsers' default)."
         )
 
 

@@ -87,7 +87,7 @@ def test_a_plain_http_redirect_uri_off_loopback_fails(fake, clock, tmp_path):
         GOOGLE_CLIENT_CONFIG=fake.client_config([uri]),
         GOOGLE_FLOW_REDIRECT_URI=uri,
     )
-    with pytest.raises(ValueError, match="GOOGLE_FLOW_REDIRECT_URI: .*https"):
+    with pytest.raises(ValueError, match=r"GOOGLE_FLOW_REDIRECT_URI: .*https"):
         GoogleFlow().init_app(app)
 
 
