@@ -61,6 +61,7 @@ from ..exceptions import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from .failures import failure_kind
 from .hosts import is_loopback_host
 
 if TYPE_CHECKING:
@@ -547,7 +548,7 @@ class ProviderClient:
             ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailableError(
-                f"the {endpoint} endpoint could not be reached ({type(exc).__name__})",
+                f"the {endpoint} endpoint could not be reached ({failure_kind(exc)})",
                 endpoint=endpoint,
             ) from None
         if response.status_code >= 500:

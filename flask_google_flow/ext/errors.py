@@ -58,6 +58,8 @@ class GoogleFlowError(HTTPException):
     error_code: str = "sign_in_failed"
     title: str = "Sign-in failed"
     description: str = "Signing in with Google failed. Please try again."
+    #: Why, for the operator's log (never shown, never a secret); see :doc:`/errors`.
+    detail: str | None = None
 
     def __init__(self, description: str | None = None, response: Any = None) -> None:
         super().__init__(description, response)
@@ -120,6 +122,67 @@ class UnknownStateError(GoogleFlowError):
         "Please sign in again."
     )
 
+    #: :attr:`reason` → what the log line says.
+    REASONS = {
+        "missing": "the callback has no usable state parameter",
+        "no_session": (
+            "this browser session has no sign-in in progress: the session cookie did not "
+            "come back (another host name, a blocked cookie) or the session expired"
+        ),
+        "expired": "the sign-in was started too long ago (GOOGLE_FLOW_PENDING_TTL)",
+        "unknown": (
+            "the state names no sign-in of this browser session: already used, "
+            "started in another session, or made up"
+        ),
+    }
+
+    def __init__(self, description: str | None = None, reason: str = "unknown") -> None:
+        #: ``missing``, ``no_session``, ``expired`` or ``unknown`` (see :attr:`REASONS`).
+        self.reason = reason
+        self.detail = self.REASONS.get(reason, reason)
+        super().__init__(description)
+
+
+class HostMismatchError(UnknownStateError):
+    """400: the sign-in started on one host name and came back to another.
+
+    The commonest setup mistake: the site was opened at ``http://localhost:5000``
+    while the redirect URI is ``http://127.0.0.1:5000/oauth2callback`` (or the
+    reverse). Browsers keep cookies per host name, so the callback arrives
+    without the session cookie and the sign-in cannot be matched. A subclass of
+    :class:`UnknownStateError`, so handlers of that class still catch it.
+
+    :ivar started_on: the host the sign-in started on (as the browser named it).
+    :ivar came_back_to: the host of the callback.
+    """
+
+    error_code = "host_mismatch"
+    title = "Sign-in started on another address"
+
+    def __init__(self, started_on: str, came_back_to: str, *, show_hosts: bool = True) -> None:
+        self.started_on = started_on
+        self.came_back_to = came_back_to
+        if show_hosts:
+            description = (
+                f"You started signing in at {started_on}, but Google sent you back to "
+                f"{came_back_to}. Browsers keep a separate session for each address, so "
+                f"this sign-in cannot be finished here. Open the site at {came_back_to} "
+                "and sign in again."
+            )
+        else:
+            description = (
+                f"Google sent you back to {came_back_to}, but the sign-in was started on "
+                "another address of this site. Open the site at "
+                f"{came_back_to} and sign in again."
+            )
+        super().__init__(description, reason="host_mismatch")
+        self.detail = (
+            f"the sign-in started on host {started_on!r} but the callback came to "
+            f"{came_back_to!r}: the browser keeps cookies per host name, so the session "
+            "cookie did not come back; open the site at the redirect URI's host, or "
+            "register a redirect URI for the other host"
+        )
+
 
 class SignInExpiredError(GoogleFlowError):
     """400: the provider rejected the authorization code (``invalid_grant``).
@@ -155,6 +218,7 @@ class AuthorizationFailed(GoogleFlowError):
     def __init__(self, error: str = "server_error", description: str | None = None) -> None:
         self.error = error
         super().__init__(description or f"Google could not complete the sign-in ({error}).")
+        self.detail = f"the provider answered error={error!r}"
 
 
 class IssuerMismatchError(GoogleFlowError):
@@ -183,6 +247,7 @@ class InvalidIDTokenError(GoogleFlowError):
 
     def __init__(self, description: str | None = None, reason: str = "invalid") -> None:
         self.reason = reason
+        self.detail = f"the ID token failed the {reason!r} check"
         super().__init__(description)
 
 
@@ -294,31 +359,36 @@ class ReauthorizationRequired(GoogleFlowError):
         return no_store(redirect(self.authorize_url, code=302))
 
 
-def http_error_for(exc: BaseException) -> GoogleFlowError:
+def http_error_for(exc: BaseException, *, log: bool = True) -> GoogleFlowError:
     """The HTTP error for a flow-layer provider error (see :mod:`flask_google_flow.exceptions`).
 
     ``invalid_grant`` → :class:`SignInExpiredError` (400); a timeout →
     :class:`ProviderTimeout` (504); anything else the provider did wrong →
-    :class:`ProviderUnavailable` (502). The provider's failure is logged as a
-    warning naming the endpoint and the kind of failure, never a token.
+    :class:`ProviderUnavailable` (502). The error's :attr:`~GoogleFlowError.detail`
+    names the endpoint and the kind of failure (``"SSLError"``,
+    ``"ConnectionError: NameResolutionError"``, the OAuth error code), never a token.
 
     :param exc: a :class:`~flask_google_flow.exceptions.ProviderError`.
+    :param log: also log the detail as a warning (the callback passes ``False``:
+        it logs one line per refused sign-in itself).
     """
     from ..exceptions import InvalidGrantError, OAuthErrorResponse, ProviderTimeoutError
 
     endpoint = getattr(exc, "endpoint", "provider")
+    error: GoogleFlowError
     if isinstance(exc, InvalidGrantError):
-        return SignInExpiredError()
+        error = SignInExpiredError()
+        error.detail = f"the {endpoint} endpoint refused the code: invalid_grant"
+        return error
     if isinstance(exc, ProviderTimeoutError):
-        _logger.warning("flask-google-flow: the %s endpoint timed out", endpoint)
-        return ProviderTimeout()
-    if isinstance(exc, OAuthErrorResponse):
-        _logger.warning("flask-google-flow: the %s endpoint refused: %s", endpoint, exc.error)
+        error = ProviderTimeout()
+        error.detail = f"the {endpoint} endpoint timed out"
+    elif isinstance(exc, OAuthErrorResponse):
+        error = ProviderUnavailable()
+        error.detail = f"the {endpoint} endpoint refused: {exc.error!r}"
     else:
-        _logger.warning(
-            "flask-google-flow: the %s endpoint failed (%s, status %s)",
-            endpoint,
-            type(exc).__name__,
-            getattr(exc, "status", None),
-        )
-    return ProviderUnavailable()
+        error = ProviderUnavailable()
+        error.detail = str(exc)  # built by the flow layer: endpoint, kind, status only
+    if log:
+        _logger.warning("flask-google-flow: %s", error.detail)
+    return error

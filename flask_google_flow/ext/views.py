@@ -38,6 +38,7 @@ from ..flow import authorization_request_url, code_challenge_s256, parse_token_r
 from . import errors, signals
 from .current import forget_current
 from .decorators import remember_declined
+from .diagnostics import host_mismatch, log_refusal, remember_start_host
 from .origin import check_same_origin
 from .pending import PendingFlow
 from .state import EXTENSION_KEY, AppState, app_state
@@ -238,6 +239,7 @@ def authorize() -> Response:
         ),
         secret=app.secret_key,
     )
+    remember_start_host(state, flow_state, request.host, redirect_uri)
     url = authorization_request_url(
         state.metadata.authorization_endpoint,
         state.client_id,
@@ -270,9 +272,15 @@ def oauth2callback() -> Response:
     app = current_app._get_current_object()
     state = app_state(app)
     try:
-        return _finish_sign_in(state, app, session._get_current_object())
+        try:
+            return _finish_sign_in(state, app, session._get_current_object())
+        except errors.UnknownStateError as error:
+            mismatch = host_mismatch(state, error, request.args.get("state"), request.host)
+            if mismatch is None:
+                raise
+            raise mismatch from None
     except errors.GoogleFlowError as error:
-        logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
+        log_refusal(error)
         signals.login_failed.send(app, error=error)
         raise
 
@@ -285,13 +293,18 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
     code = _param(args, "code")
     error = _param(args, "error")
     if not state_value:
-        raise errors.UnknownStateError()
+        raise errors.UnknownStateError(reason="missing")
 
     pending = state.pending.consume(sess, state_value, secret=app.secret_key)
 
-    metadata = state.metadata
+    metadata = _metadata(state)
     if issuer is not None and issuer not in metadata.issuers:
-        raise errors.IssuerMismatchError()
+        mismatch = errors.IssuerMismatchError()
+        mismatch.detail = (
+            f"the callback's iss {issuer[:100]!r} is not the provider's issuer "
+            f"({', '.join(metadata.issuers)})"
+        )
+        raise mismatch
     if error is not None:
         if error == "access_denied":
             raise errors.AuthorizationDenied()
@@ -383,17 +396,26 @@ def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
             now=state.clock(),
         )
     except HostedDomainError:
-        raise errors.HostedDomainNotAllowed() from None
+        refused = errors.HostedDomainNotAllowed()
+        refused.detail = "the ID token's hd claim is not GOOGLE_FLOW_HOSTED_DOMAIN"
+        raise refused from None
     except IDTokenError as exc:
-        logger.warning("flask-google-flow: ID token rejected (%s)", exc.reason)
         raise errors.InvalidIDTokenError(reason=exc.reason) from None
     except ProviderError as exc:
         _raise_provider_error(exc)
 
 
 def _raise_provider_error(exc: ProviderError) -> NoReturn:
-    """Raise the HTTP error matching a flow-layer provider error."""
-    raise errors.http_error_for(exc) from None
+    """Raise the HTTP error matching a flow-layer provider error (the callback logs it)."""
+    raise errors.http_error_for(exc, log=False) from None
+
+
+def _metadata(state: AppState) -> Any:
+    """The provider's endpoints; a discovery failure is logged once, by the callback."""
+    try:
+        return state.provider.metadata
+    except ProviderError as exc:
+        _raise_provider_error(exc)
 
 
 def _rotate_session_id(app: Flask, sess: SessionMixin) -> None:
