@@ -60,6 +60,14 @@ class GoogleFlowError(HTTPException):
     description: str = "Signing in with Google failed. Please try again."
     #: Why, for the operator's log (never shown, never a secret); see :doc:`/errors`.
     detail: str | None = None
+    #: Where "Sign in again" on the default page goes (``/authorize`` with the
+    #: sign-in's original ``next``), or ``None`` for no such link. The callback
+    #: sets it; the page always has a link to the site's home page as well.
+    sign_in_url: str | None = None
+    #: The validated ``next`` of the sign-in that failed, when it was known.
+    next_url: str | None = None
+    #: Whether "Sign in again" makes sense after this error.
+    offer_sign_in: bool = True
 
     def __init__(self, description: str | None = None, response: Any = None) -> None:
         super().__init__(description, response)
@@ -79,14 +87,30 @@ class GoogleFlowError(HTTPException):
         ]
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        """A small self-contained HTML page; everything shown is escaped."""
+        """A small self-contained HTML page with a way back; everything shown is escaped.
+
+        It links to the site's home page (the root of the app's mount point)
+        and, when :attr:`sign_in_url` is set, offers "Sign in again".
+        """
+        home = f"{(environ or {}).get('SCRIPT_NAME', '').rstrip('/')}/"
+        again = ""
+        if self.sign_in_url:
+            again = (
+                f"<a href='{escape(self.sign_in_url)}' id=sign-in-again "
+                "style='background:#1a73e8;color:#fff;padding:.5em 1em;border-radius:4px;"
+                "text-decoration:none'>Sign in again</a> "
+            )
         return (
             "<!doctype html>\n"
             "<html lang=en><head><meta charset=utf-8>"
             f"<title>{self.code} {escape(self.title)}</title>"
             "<meta name=viewport content='width=device-width, initial-scale=1'></head>\n"
-            "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:3em auto'>\n"
-            f"<h1>{escape(self.title)}</h1>\n<p>{escape(self.description or '')}</p>\n"
+            "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;"
+            "padding:0 1em;line-height:1.5'>\n"
+            f"<h1 id=error-title>{escape(self.title)}</h1>\n"
+            f"<p id=error-message>{escape(self.description or '')}</p>\n"
+            f"<p style='display:flex;flex-wrap:wrap;gap:1em;align-items:center'>{again}"
+            f"<a href='{escape(home)}' id=home>Back to the home page</a></p>\n"
             "</body></html>\n"
         )
 
@@ -266,6 +290,7 @@ class InsufficientScopesError(GoogleFlowError):
     :ivar missing: the scopes still missing.
     """
 
+    offer_sign_in = False
     code = 403
     error_code = "insufficient_scopes"
     title = "Permission needed"
@@ -283,6 +308,7 @@ class CrossOriginRequest(GoogleFlowError):
     the request carries neither header.
     """
 
+    offer_sign_in = False
     code = 403
     error_code = "cross_origin"
     title = "Request refused"
@@ -312,6 +338,7 @@ class ProviderTimeout(ProviderUnavailable):
 class SessionUnavailable(GoogleFlowError):
     """503: the server-side session backend (e.g. Redis) cannot be reached."""
 
+    offer_sign_in = False
     code = 503
     error_code = "session_unavailable"
     title = "Service temporarily unavailable"

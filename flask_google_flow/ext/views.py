@@ -281,8 +281,18 @@ def oauth2callback() -> Response:
             raise mismatch from None
     except errors.GoogleFlowError as error:
         log_refusal(error)
+        if error.offer_sign_in and error.sign_in_url is None:
+            error.sign_in_url = _sign_in_again_url(state, error.next_url)
         signals.login_failed.send(app, error=error)
         raise
+
+
+def _sign_in_again_url(state: AppState, next_url: str | None) -> str:
+    """``/authorize`` back to the failed sign-in's ``next`` (the error pages' link)."""
+    endpoint = state.endpoint("authorize")
+    if next_url and next_url != state.settings.default_next:
+        return url_for(endpoint, next=next_url)
+    return url_for(endpoint)
 
 
 def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response:
@@ -296,7 +306,24 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         raise errors.UnknownStateError(reason="missing")
 
     pending = state.pending.consume(sess, state_value, secret=app.secret_key)
+    try:
+        return _finish_pending(state, app, sess, pending, issuer=issuer, code=code, error=error)
+    except errors.GoogleFlowError as failure:
+        failure.next_url = pending.next_url
+        raise
 
+
+def _finish_pending(
+    state: AppState,
+    app: Flask,
+    sess: SessionMixin,
+    pending: PendingFlow,
+    *,
+    issuer: str | None,
+    code: str | None,
+    error: str | None,
+) -> Response:
+    """The callback's work once its pending flow is consumed."""
     metadata = _metadata(state)
     if issuer is not None and issuer not in metadata.issuers:
         mismatch = errors.IssuerMismatchError()
