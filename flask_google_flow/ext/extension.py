@@ -22,6 +22,7 @@ from ..core.provider import GOOGLE, ClientSecretBasic, ProviderClient
 from . import current, decorators, refresh, views
 from .checks import check_configuration
 from .config import Settings, check_option_names, resolve_settings
+from .instance_files import default_session_dir
 from .pending import PendingFlows, store_for_session_interface
 from .resilience import guard_session_backend
 from .state import EXTENSION_KEY, AppState, RegisteredRedirectURI, app_state
@@ -374,7 +375,7 @@ def _ensure_server_side_session(app: Flask, settings: Settings) -> None:
     from cachelib import FileSystemCache
     from flask_session import Session
 
-    directory = settings.session_dir or os.path.join(app.instance_path, "google_flow_sessions")
+    directory = settings.session_dir or default_session_dir(app)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     app.config["SESSION_TYPE"] = "cachelib"
     app.config["SESSION_CACHELIB"] = FileSystemCache(directory, threshold=100_000, mode=0o600)
