@@ -447,6 +447,21 @@ class FakeGoogle:
             {"error": "access_denied", "state": request.state, "iss": self.issuer},
         )
 
+    def granted_scopes(self, client_id: str, account: str | Account) -> frozenset[str]:
+        """The scopes *account* has granted to the client so far (canonical names).
+
+        :param client_id: the client's id.
+        :param account: the account's email, or the :class:`Account`.
+        :returns: the granted scopes; empty for an unknown account or no grant.
+        """
+        if isinstance(account, str):
+            known = self.accounts.get(account)
+            if known is None:
+                return frozenset()
+            account = known
+        with self._lock:
+            return frozenset(self._grants.get((client_id, account.sub), set()))
+
     def _has_grant(self, request: AuthorizationRequest, account: Account) -> bool:
         with self._lock:
             granted = self._grants.get((request.client.client_id, account.sub), set())
