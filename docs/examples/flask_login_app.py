@@ -1,7 +1,14 @@
 """Google sign-in as the way users log in to a Flask-Login app."""
 
 from flask import Flask, render_template_string
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.signals import credentials_revoked, logged_out, login_succeeded
