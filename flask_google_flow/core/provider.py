@@ -155,7 +155,7 @@ class ProviderMetadata:
 
     @functools.cached_property
     def issuers(self) -> tuple[str, ...]:
-        """Every accepted spelling of the issuer: :attr:`issuer` first, then the aliases.
+        """Every accepted spelling of the issuer: ``issuer`` first, then the aliases.
 
         Computed once per metadata object (it is immutable), not per sign-in.
         """
@@ -185,7 +185,7 @@ class ProviderMetadata:
         :param overrides: endpoint names to URLs. Names are the field names
             (``token_endpoint``, ``jwks_uri``...) or the short names ``auth``,
             ``token``, ``revoke``, ``userinfo``, ``certs`` and ``issuer``.
-            Overriding the issuer drops :attr:`issuer_aliases` unless they are
+            Overriding the issuer drops ``issuer_aliases`` unless they are
             overridden too (``issuer_aliases`` takes a sequence).
         :raises ValueError: an unknown endpoint name.
         """
@@ -476,7 +476,7 @@ class ProviderClient:
 
     @property
     def certs(self) -> CertsCache:
-        """The signing-key cache for :attr:`ProviderMetadata.jwks_uri` (created once)."""
+        """The signing-key cache for ``jwks_uri`` (created once)."""
         certs = self._certs
         if certs is not None:
             return certs

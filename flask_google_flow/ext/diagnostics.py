@@ -84,7 +84,9 @@ def _trusted(app_state: AppState, host: str) -> bool:
 def host_mismatch(
     app_state: AppState, error: UnknownStateError, flow_state: str | None, host: str
 ) -> HostMismatchError | None:
-    """The :class:`HostMismatchError` for a callback without its session, or ``None``.
+    """A :class:`~flask_google_flow.ext.errors.HostMismatchError`, or ``None``.
+
+    For a callback whose session has no sign-in in progress.
 
     :param app_state: the app's state.
     :param error: why the pending flow was not found; only ``no_session``

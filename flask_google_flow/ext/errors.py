@@ -19,7 +19,8 @@ contains a token, a code, a client secret or a PKCE verifier.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -27,8 +28,13 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 
 _logger = logging.getLogger("flask_google_flow")
 
+# Any werkzeug/Flask response.
+_ResponseT = TypeVar("_ResponseT", bound=_SansIOResponse)
+# A WSGI environ (or ASGI scope) as werkzeug passes it.
+_Environ = dict[str, Any]
 
-def no_store(response: Any) -> Any:
+
+def no_store(response: _ResponseT) -> _ResponseT:
     """Mark a response of the sign-in routes private: never cached, never a Referer.
 
     Its URL may carry ``code`` and ``state`` (the callback), and it may set
@@ -69,13 +75,15 @@ class GoogleFlowError(HTTPException):
     #: Whether "Sign in again" makes sense after this error.
     offer_sign_in: bool = True
 
-    def __init__(self, description: str | None = None, response: Any = None) -> None:
+    def __init__(
+        self, description: str | None = None, response: _SansIOResponse | None = None
+    ) -> None:
         super().__init__(description, response)
 
     def get_headers(
         self,
-        environ: Any = None,
-        scope: Any = None,
+        environ: _Environ | None = None,
+        scope: _Environ | None = None,
     ) -> list[tuple[str, str]]:
         """Headers of the error page: HTML, never cached, never leaking a referrer."""
         return [
@@ -86,7 +94,7 @@ class GoogleFlowError(HTTPException):
             ("X-Content-Type-Options", "nosniff"),
         ]
 
-    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+    def get_body(self, environ: _Environ | None = None, scope: _Environ | None = None) -> str:
         """A small self-contained HTML page with a way back; everything shown is escaped.
 
         It links to the site's home page (the root of the app's mount point)
@@ -296,7 +304,7 @@ class InsufficientScopesError(GoogleFlowError):
     title = "Permission needed"
     description = "This page needs a permission you did not grant to this site."
 
-    def __init__(self, missing: Any = (), description: str | None = None) -> None:
+    def __init__(self, missing: Iterable[str] = (), description: str | None = None) -> None:
         self.missing = tuple(missing)
         super().__init__(description)
 
@@ -364,7 +372,7 @@ class ReauthorizationRequired(GoogleFlowError):
     refresh token: they have been cleared), and when a page needs credentials
     nobody has (not signed in, or signed in without stored credentials).
     Unhandled, the response is a
-    ``302`` to :attr:`authorize_url`, which comes back to the current page, so the user
+    ``302`` to ``authorize_url``, which comes back to the current page, so the user
     signs in again instead of seeing an error.
 
     :ivar authorize_url: where the browser is sent.
@@ -379,8 +387,10 @@ class ReauthorizationRequired(GoogleFlowError):
         self.authorize_url = authorize_url
         super().__init__(description)
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> _SansIOResponse:
-        """A ``302`` to :attr:`authorize_url` instead of an error page."""
+    def get_response(
+        self, environ: _Environ | None = None, scope: _Environ | None = None
+    ) -> _SansIOResponse:
+        """A ``302`` to ``authorize_url`` instead of an error page."""
         from flask import redirect
 
         return no_store(redirect(self.authorize_url, code=302))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, has_request_context
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_google_flow")
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A view function.
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 
 class GoogleFlow:
@@ -86,7 +88,7 @@ class GoogleFlow:
         *,
         client_secrets_file: str | os.PathLike[str] | None = None,
         client_config: Mapping[str, Any] | str | None = None,
-        scopes: Any = None,
+        scopes: Iterable[str] | str | None = None,
         store: StoreCallback | None = None,
         url_prefix: str | None = None,
         load: LoadCallback | None = None,
@@ -213,7 +215,15 @@ class GoogleFlow:
             )
         return refresh.authorized_session()
 
-    def required(self, scopes: Any = None) -> Any:
+    @overload
+    def required(self, scopes: ViewT) -> ViewT: ...
+
+    @overload
+    def required(self, scopes: Iterable[str] | str | None = None) -> Callable[[ViewT], ViewT]: ...
+
+    def required(
+        self, scopes: Iterable[str] | str | Callable[..., Any] | None = None
+    ) -> Callable[..., Any]:
         """View decorator: the user must be signed in and have granted *scopes*.
 
         ::
@@ -234,7 +244,9 @@ class GoogleFlow:
         """
         if callable(scopes):
             return decorators.required(self._required_scopes.update, None)(scopes)
-        return decorators.required(self._required_scopes.update, scopes)
+        return cast(
+            "Callable[[ViewT], ViewT]", decorators.required(self._required_scopes.update, scopes)
+        )
 
     @property
     def required_scopes(self) -> frozenset[str]:

@@ -2,7 +2,7 @@
 
 By default that is ``<app.instance_path>/google_flow_sessions``. Test suites
 must not leave token-bearing session files in a project's ``instance/``
-folder, so the pytest plugin's fixtures (:mod:`flask_google_flow.testing.pytest_plugin`)
+folder, so the pytest plugin's fixtures (``flask_google_flow.testing.pytest_plugin``)
 run each test inside :func:`session_dir_default`: every app whose
 ``init_app`` runs during that test, without ``GOOGLE_FLOW_SESSION_DIR`` set,
 writes its session and pending-flow files under the test's ``tmp_path``

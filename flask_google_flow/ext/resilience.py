@@ -42,7 +42,8 @@ logger = logging.getLogger("flask_google_flow")
 def backend_errors() -> tuple[type[BaseException], ...]:
     """The exception types that mean "the session backend cannot be reached".
 
-    ``OSError`` (sockets, files), :class:`SessionUnavailable`, and redis-py's
+    ``OSError`` (sockets, files),
+    :class:`~flask_google_flow.ext.errors.SessionUnavailable`, and redis-py's
     ``ConnectionError`` and ``TimeoutError`` when redis-py is installed.
     """
     errors: list[type[BaseException]] = [OSError, SessionUnavailable]

@@ -400,7 +400,7 @@ class FakeGoogle:
 
         :param authorization_url: the URL the app redirected the browser to.
         :param account: the email (or :class:`Account`) signing in; default: the
-            ``login_hint`` account if known, else :attr:`default_account`.
+            ``login_hint`` account if known, else ``default_account``.
         :param granted_scopes: a subset of the requested scopes to grant
             (partial consent); default: all of them.
         :returns: the callback URL ``redirect_uri?code=...&state=...&iss=...``.

@@ -303,7 +303,7 @@ class GoogleLogin:
         """Start a sign-in and press "Cancel" on the consent screen.
 
         :returns: the ``/oauth2callback`` response: by default the 403
-            :class:`~flask_google_flow.AuthorizationDenied` page, or whatever
+            :class:`~flask_google_flow.ext.errors.AuthorizationDenied` page, or whatever
             the app's error handler renders.
         """
         location = self.start(client, next=next, extra_scopes=extra_scopes)

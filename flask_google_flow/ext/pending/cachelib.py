@@ -25,7 +25,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
     returns ``True`` only when it removed something (``SimpleCache``,
     ``RedisCache``, ``MemcachedCache``).
 
-    Records in a ``FileSystemCache`` are written directly (see :meth:`_put_file`) and do
+    Records in a ``FileSystemCache`` are written directly (see ``_put_file``) and do
     not update its ``threshold`` file count.
 
     :param cache: a cachelib cache (Flask-Session's ``session_interface.cache``).
@@ -58,7 +58,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         )
 
     def _direct_writes_round_trip(self) -> bool:
-        """Whether cachelib reads back a record written by :meth:`_put_file`.
+        """Whether cachelib reads back a record written by ``_put_file``.
 
         The direct write depends on cachelib's file layout; a cachelib release
         that changed it would make every record unreadable. Checked once per
