@@ -190,11 +190,20 @@ class HostMismatchError(UnknownStateError):
 
     error_code = "host_mismatch"
     title = "Sign-in started on another address"
+    description = (
+        "This sign-in was started on another address of this site, so it cannot be "
+        "finished here. Open the site at the address of its sign-in page and sign in again."
+    )
 
-    def __init__(self, started_on: str, came_back_to: str, *, show_hosts: bool = True) -> None:
+    def __init__(
+        self, started_on: str = "", came_back_to: str = "", *, show_hosts: bool = True
+    ) -> None:
         self.started_on = started_on
         self.came_back_to = came_back_to
-        if show_hosts:
+        description: str | None
+        if not (started_on and came_back_to):
+            description = None
+        elif show_hosts:
             description = (
                 f"You started signing in at {started_on}, but Google sent you back to "
                 f"{came_back_to}. Browsers keep a separate session for each address, so "
