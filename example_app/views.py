@@ -46,6 +46,14 @@ def _page_user() -> dict | None:
         raise
 
 
+@bp.app_template_filter("show")
+def show_value(value: object) -> object:
+    """A claim value for people: booleans as yes/no (``email_verified``), the rest as is."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
 @bp.app_context_processor
 def _template_globals() -> dict:
     state = GoogleFlow.state()

@@ -63,6 +63,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from . import helpers
 from .core import loopback
 from .core.client_secrets import load_client_secrets_file, validate_client_config
+from .core.failures import failure_kind
 from .core.hosts import check_transport, is_loopback_host
 from .core.log_redaction import install_library_filters
 from .core.oauth_client import (
@@ -420,13 +421,13 @@ class Flow:
             raise ProviderRequestTimeoutError(
                 f"the token endpoint ({host}) did not answer within {timeout} seconds"
             ) from None
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
             raise ProviderConnectionError(
-                f"cannot connect to the token endpoint ({host})"
+                f"the token endpoint ({host}) could not be reached ({failure_kind(exc)})"
             ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailableError(
-                f"the request to the token endpoint ({host}) failed: {type(exc).__name__}"
+                f"the request to the token endpoint ({host}) failed ({failure_kind(exc)})"
             ) from None
         except oauthlib_errors.MissingTokenError:
             # Another oauthlib client parsed the answer: same types as ours.
@@ -524,7 +525,7 @@ class InstalledAppFlow(Flow):
     ) -> google.oauth2.credentials.Credentials:
         """Run the flow with a loopback redirect server and return the credentials.
 
-        Starts a small HTTP server, sets :attr:`redirect_uri` to
+        Starts a small HTTP server, sets :attr:`~Flow.redirect_uri` to
         ``http://{host}:{port}/``, opens the authorization URL in a browser and
         waits for the redirect. Only the real callback (path ``/`` with this
         flow's ``state``, sent to the redirect URI's own ``Host``) ends the
@@ -551,14 +552,14 @@ class InstalledAppFlow(Flow):
         :param token_audience: sent to the token endpoint as ``audience``.
         :param browser: name of the :mod:`webbrowser` controller to use
             (``webbrowser.get(browser)``); ``None`` is the default browser.
-        :param kwargs: passed to :meth:`authorization_url`.
+        :param kwargs: passed to :meth:`~Flow.authorization_url`.
         :returns: the user's credentials.
         :raises LocalServerError: (an :class:`OSError`) if the port cannot be bound.
         :raises LocalServerTimeoutError: (``WSGITimeoutError``, an
             :class:`AttributeError`) if no valid callback arrives in time.
         :raises AccessDeniedError: if the user declined; other ``error=``
             answers raise :class:`~flask_google_flow.exceptions.AuthorizationError`.
-        :raises ProviderError: if the code exchange fails (see :meth:`fetch_token`).
+        :raises ProviderError: if the code exchange fails (see :meth:`~Flow.fetch_token`).
 
         The port is released in every case.
         """
@@ -624,9 +625,9 @@ class InstalledAppFlow(Flow):
         :param input_message: the prompt for the pasted address.
         :param redirect_uri_trailing_slash: end the redirect URI with ``/``.
         :param token_audience: sent to the token endpoint as ``audience``.
-        :param input_func: reads the pasted address (default :func:`input`).
-        :param output: writes the prompt (default :func:`print`).
-        :param kwargs: passed to :meth:`authorization_url`.
+        :param input_func: reads the pasted address (default ``input``).
+        :param output: writes the prompt (default ``print``).
+        :param kwargs: passed to :meth:`~Flow.authorization_url`.
         :returns: the user's credentials.
         :raises ValueError: if the pasted text is not the redirected address.
         :raises StateMismatchError: if it belongs to another authorization request.

@@ -5,12 +5,11 @@ from incremental import DRIVE, create_app
 
 
 @pytest.fixture
-def app(fake_google, tmp_path):
+def app(fake_google):
     return create_app(
         {
             "SECRET_KEY": "test",
             "GOOGLE_CLIENT_CONFIG": fake_google.client_config(),
-            "GOOGLE_FLOW_SESSION_DIR": str(tmp_path),
         }
     )
 
@@ -42,12 +41,8 @@ def test_sign_out(app, google_login):
 
 
 @pytest.mark.fake_google(rotate_refresh_tokens=True)  # options for FakeGoogle(...)
-def test_expired_tokens_are_refreshed(fake_google, fake_google_clock, google_login, tmp_path):
-    config = {
-        "SECRET_KEY": "test",
-        "GOOGLE_CLIENT_CONFIG": fake_google.client_config(),
-        "GOOGLE_FLOW_SESSION_DIR": str(tmp_path),
-    }
+def test_expired_tokens_are_refreshed(fake_google, fake_google_clock, google_login):
+    config = {"SECRET_KEY": "test", "GOOGLE_CLIENT_CONFIG": fake_google.client_config()}
     app = calling_apis.create_app(config, clock=fake_google_clock)  # one clock for both
     client = app.test_client()
     google_login(client)

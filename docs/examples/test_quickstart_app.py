@@ -4,12 +4,11 @@ from quickstart_app import create_app
 
 
 @pytest.fixture
-def app(fake_google, tmp_path):
+def app(fake_google):
     return create_app(
         {
             "TESTING": True,
             "GOOGLE_CLIENT_CONFIG": fake_google.client_config(),  # the app talks to the fake
-            "GOOGLE_FLOW_SESSION_DIR": str(tmp_path),
         }
     )
 

@@ -66,6 +66,7 @@ _JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
+#: ``fetch(url) -> (json_object, headers)``: how the certs cache fetches the keys.
 FetchFunction = Callable[[str], "tuple[dict[str, Any], Mapping[str, str]]"]
 
 
@@ -327,7 +328,8 @@ def verify_id_token(
     :param certs: the provider's signing keys.
     :param audience: the OAuth client id; ``aud`` must be it (or a list of
         only it) and ``azp``, when present, must be it.
-    :param issuers: the accepted ``iss`` values (:attr:`ProviderMetadata.issuers`).
+    :param issuers: the accepted ``iss`` values
+        (:attr:`~flask_google_flow.core.provider.ProviderMetadata.issuers`).
     :param nonce: the nonce sent in the authorization request; ``None`` when
         none was sent (then the claim is not checked).
     :param hosted_domain: the Google Workspace domain the account must belong

@@ -62,6 +62,7 @@ from ..exceptions import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from .failures import failure_kind
 from .hosts import is_loopback_host
 from .tls import CABundleAdapter
 
@@ -155,7 +156,7 @@ class ProviderMetadata:
 
     @functools.cached_property
     def issuers(self) -> tuple[str, ...]:
-        """Every accepted spelling of the issuer: :attr:`issuer` first, then the aliases.
+        """Every accepted spelling of the issuer: ``issuer`` first, then the aliases.
 
         Computed once per metadata object (it is immutable), not per sign-in.
         """
@@ -185,7 +186,7 @@ class ProviderMetadata:
         :param overrides: endpoint names to URLs. Names are the field names
             (``token_endpoint``, ``jwks_uri``...) or the short names ``auth``,
             ``token``, ``revoke``, ``userinfo``, ``certs`` and ``issuer``.
-            Overriding the issuer drops :attr:`issuer_aliases` unless they are
+            Overriding the issuer drops ``issuer_aliases`` unless they are
             overridden too (``issuer_aliases`` takes a sequence).
         :raises ValueError: an unknown endpoint name.
         """
@@ -404,7 +405,7 @@ class ProviderClient:
 
     @property
     def certs(self) -> CertsCache:
-        """The signing-key cache for :attr:`ProviderMetadata.jwks_uri` (created once)."""
+        """The signing-key cache for ``jwks_uri`` (created once)."""
         certs = self._certs
         if certs is not None:
             return certs
@@ -523,7 +524,7 @@ class ProviderClient:
             ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailableError(
-                f"the {endpoint} endpoint could not be reached ({type(exc).__name__})",
+                f"the {endpoint} endpoint could not be reached ({failure_kind(exc)})",
                 endpoint=endpoint,
             ) from None
         if response.status_code >= 500:

@@ -99,6 +99,7 @@ class Option:
     doc: str
 
 
+#: Every option, in the order of the configuration reference.
 OPTIONS: tuple[Option, ...] = (
     Option(
         "client_secrets_file",

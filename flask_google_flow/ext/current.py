@@ -39,9 +39,13 @@ _MISSING = object()
 
 
 def signed_in_record() -> dict[str, Any] | None:
-    """The session's sign-in record, or ``None`` (also outside a request)."""
+    """The session's sign-in record, or ``None`` (also outside a request).
+
+    :raises RuntimeError: inside a request of an app ``init_app`` was never called for.
+    """
     if not has_request_context():
         return None
+    app_state()  # an app without the extension is a setup mistake, not "signed out"
     record = session.get(SESSION_USER_KEY)
     return record if isinstance(record, dict) else None
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 from flask import redirect, session, url_for
+from werkzeug.wrappers import Response
 
 from ..core.scopes import canonical_scope, missing_scopes
 from . import errors
@@ -63,7 +64,7 @@ def _just_declined(here: str, missing: Iterable[str]) -> bool:
     return bool(declined & {canonical_scope(s) for s in missing})
 
 
-def check_access(needed: tuple[str, ...]) -> Any:
+def check_access(needed: tuple[str, ...]) -> Response | None:
     """``None`` when the current user may see the view, else the redirect to send.
 
     :raises InsufficientScopesError: the user just declined a needed scope.

@@ -19,7 +19,8 @@ contains a token, a code, a client secret or a PKCE verifier.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -27,8 +28,13 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 
 _logger = logging.getLogger("flask_google_flow")
 
+# Any werkzeug/Flask response.
+_ResponseT = TypeVar("_ResponseT", bound=_SansIOResponse)
+# A WSGI environ (or ASGI scope) as werkzeug passes it.
+_Environ = dict[str, Any]
 
-def no_store(response: Any) -> Any:
+
+def no_store(response: _ResponseT) -> _ResponseT:
     """Mark a response of the sign-in routes private: never cached, never a Referer.
 
     Its URL may carry ``code`` and ``state`` (the callback), and it may set
@@ -58,14 +64,26 @@ class GoogleFlowError(HTTPException):
     error_code: str = "sign_in_failed"
     title: str = "Sign-in failed"
     description: str = "Signing in with Google failed. Please try again."
+    #: Why, for the operator's log (never shown, never a secret); see :doc:`/errors`.
+    detail: str | None = None
+    #: Where "Sign in again" on the default page goes (``/authorize`` with the
+    #: sign-in's original ``next``), or ``None`` for no such link. The callback
+    #: sets it; the page always has a link to the site's home page as well.
+    sign_in_url: str | None = None
+    #: The validated ``next`` of the sign-in that failed, when it was known.
+    next_url: str | None = None
+    #: Whether "Sign in again" makes sense after this error.
+    offer_sign_in: bool = True
 
-    def __init__(self, description: str | None = None, response: Any = None) -> None:
+    def __init__(
+        self, description: str | None = None, response: _SansIOResponse | None = None
+    ) -> None:
         super().__init__(description, response)
 
     def get_headers(
         self,
-        environ: Any = None,
-        scope: Any = None,
+        environ: _Environ | None = None,
+        scope: _Environ | None = None,
     ) -> list[tuple[str, str]]:
         """Headers of the error page: HTML, never cached, never leaking a referrer."""
         return [
@@ -76,15 +94,31 @@ class GoogleFlowError(HTTPException):
             ("X-Content-Type-Options", "nosniff"),
         ]
 
-    def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        """A small self-contained HTML page; everything shown is escaped."""
+    def get_body(self, environ: _Environ | None = None, scope: _Environ | None = None) -> str:
+        """A small self-contained HTML page with a way back; everything shown is escaped.
+
+        It links to the site's home page (the root of the app's mount point)
+        and, when :attr:`sign_in_url` is set, offers "Sign in again".
+        """
+        home = f"{(environ or {}).get('SCRIPT_NAME', '').rstrip('/')}/"
+        again = ""
+        if self.sign_in_url:
+            again = (
+                f"<a href='{escape(self.sign_in_url)}' id=sign-in-again "
+                "style='background:#1a73e8;color:#fff;padding:.5em 1em;border-radius:4px;"
+                "text-decoration:none'>Sign in again</a> "
+            )
         return (
             "<!doctype html>\n"
             "<html lang=en><head><meta charset=utf-8>"
             f"<title>{self.code} {escape(self.title)}</title>"
             "<meta name=viewport content='width=device-width, initial-scale=1'></head>\n"
-            "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:3em auto'>\n"
-            f"<h1>{escape(self.title)}</h1>\n<p>{escape(self.description or '')}</p>\n"
+            "<body style='font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;"
+            "padding:0 1em;line-height:1.5'>\n"
+            f"<h1 id=error-title>{escape(self.title)}</h1>\n"
+            f"<p id=error-message>{escape(self.description or '')}</p>\n"
+            f"<p style='display:flex;flex-wrap:wrap;gap:1em;align-items:center'>{again}"
+            f"<a href='{escape(home)}' id=home>Back to the home page</a></p>\n"
             "</body></html>\n"
         )
 
@@ -119,6 +153,76 @@ class UnknownStateError(GoogleFlowError):
         "This sign-in link is no longer valid: it has expired or was already used. "
         "Please sign in again."
     )
+
+    #: :attr:`reason` → what the log line says.
+    REASONS = {
+        "missing": "the callback has no usable state parameter",
+        "no_session": (
+            "this browser session has no sign-in in progress: the session cookie did not "
+            "come back (another host name, a blocked cookie) or the session expired"
+        ),
+        "expired": "the sign-in was started too long ago (GOOGLE_FLOW_PENDING_TTL)",
+        "unknown": (
+            "the state names no sign-in of this browser session: already used, "
+            "started in another session, or made up"
+        ),
+    }
+
+    def __init__(self, description: str | None = None, reason: str = "unknown") -> None:
+        #: ``missing``, ``no_session``, ``expired`` or ``unknown`` (see :attr:`REASONS`).
+        self.reason = reason
+        self.detail = self.REASONS.get(reason, reason)
+        super().__init__(description)
+
+
+class HostMismatchError(UnknownStateError):
+    """400: the sign-in started on one host name and came back to another.
+
+    The commonest setup mistake: the site was opened at ``http://localhost:5000``
+    while the redirect URI is ``http://127.0.0.1:5000/oauth2callback`` (or the
+    reverse). Browsers keep cookies per host name, so the callback arrives
+    without the session cookie and the sign-in cannot be matched. A subclass of
+    :class:`UnknownStateError`, so handlers of that class still catch it.
+
+    :ivar started_on: the host the sign-in started on (as the browser named it).
+    :ivar came_back_to: the host of the callback.
+    """
+
+    error_code = "host_mismatch"
+    title = "Sign-in started on another address"
+    description = (
+        "This sign-in was started on another address of this site, so it cannot be "
+        "finished here. Open the site at the address of its sign-in page and sign in again."
+    )
+
+    def __init__(
+        self, started_on: str = "", came_back_to: str = "", *, show_hosts: bool = True
+    ) -> None:
+        self.started_on = started_on
+        self.came_back_to = came_back_to
+        description: str | None
+        if not (started_on and came_back_to):
+            description = None
+        elif show_hosts:
+            description = (
+                f"You started signing in at {started_on}, but Google sent you back to "
+                f"{came_back_to}. Browsers keep a separate session for each address, so "
+                f"this sign-in cannot be finished here. Open the site at {came_back_to} "
+                "and sign in again."
+            )
+        else:
+            description = (
+                f"Google sent you back to {came_back_to}, but the sign-in was started on "
+                "another address of this site. Open the site at "
+                f"{came_back_to} and sign in again."
+            )
+        super().__init__(description, reason="host_mismatch")
+        self.detail = (
+            f"the sign-in started on host {started_on!r} but the callback came to "
+            f"{came_back_to!r}: the browser keeps cookies per host name, so the session "
+            "cookie did not come back; open the site at the redirect URI's host, or "
+            "register a redirect URI for the other host"
+        )
 
 
 class SignInExpiredError(GoogleFlowError):
@@ -155,6 +259,7 @@ class AuthorizationFailed(GoogleFlowError):
     def __init__(self, error: str = "server_error", description: str | None = None) -> None:
         self.error = error
         super().__init__(description or f"Google could not complete the sign-in ({error}).")
+        self.detail = f"the provider answered error={error!r}"
 
 
 class IssuerMismatchError(GoogleFlowError):
@@ -183,6 +288,7 @@ class InvalidIDTokenError(GoogleFlowError):
 
     def __init__(self, description: str | None = None, reason: str = "invalid") -> None:
         self.reason = reason
+        self.detail = f"the ID token failed the {reason!r} check"
         super().__init__(description)
 
 
@@ -201,12 +307,13 @@ class InsufficientScopesError(GoogleFlowError):
     :ivar missing: the scopes still missing.
     """
 
+    offer_sign_in = False
     code = 403
     error_code = "insufficient_scopes"
     title = "Permission needed"
     description = "This page needs a permission you did not grant to this site."
 
-    def __init__(self, missing: Any = (), description: str | None = None) -> None:
+    def __init__(self, missing: Iterable[str] = (), description: str | None = None) -> None:
         self.missing = tuple(missing)
         super().__init__(description)
 
@@ -218,6 +325,7 @@ class CrossOriginRequest(GoogleFlowError):
     the request carries neither header.
     """
 
+    offer_sign_in = False
     code = 403
     error_code = "cross_origin"
     title = "Request refused"
@@ -247,6 +355,7 @@ class ProviderTimeout(ProviderUnavailable):
 class SessionUnavailable(GoogleFlowError):
     """503: the server-side session backend (e.g. Redis) cannot be reached."""
 
+    offer_sign_in = False
     code = 503
     error_code = "session_unavailable"
     title = "Service temporarily unavailable"
@@ -272,7 +381,7 @@ class ReauthorizationRequired(GoogleFlowError):
     refresh token: they have been cleared), and when a page needs credentials
     nobody has (not signed in, or signed in without stored credentials).
     Unhandled, the response is a
-    ``302`` to :attr:`authorize_url`, which comes back to the current page, so the user
+    ``302`` to ``authorize_url``, which comes back to the current page, so the user
     signs in again instead of seeing an error.
 
     :ivar authorize_url: where the browser is sent.
@@ -287,38 +396,45 @@ class ReauthorizationRequired(GoogleFlowError):
         self.authorize_url = authorize_url
         super().__init__(description)
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> _SansIOResponse:
-        """A ``302`` to :attr:`authorize_url` instead of an error page."""
+    def get_response(
+        self, environ: _Environ | None = None, scope: _Environ | None = None
+    ) -> _SansIOResponse:
+        """A ``302`` to ``authorize_url`` instead of an error page."""
         from flask import redirect
 
         return no_store(redirect(self.authorize_url, code=302))
 
 
-def http_error_for(exc: BaseException) -> GoogleFlowError:
+def http_error_for(exc: BaseException, *, log: bool = True) -> GoogleFlowError:
     """The HTTP error for a flow-layer provider error (see :mod:`flask_google_flow.exceptions`).
 
     ``invalid_grant`` → :class:`SignInExpiredError` (400); a timeout →
     :class:`ProviderTimeout` (504); anything else the provider did wrong →
-    :class:`ProviderUnavailable` (502). The provider's failure is logged as a
-    warning naming the endpoint and the kind of failure, never a token.
+    :class:`ProviderUnavailable` (502). The error's :attr:`~GoogleFlowError.detail`
+    names the endpoint and the kind of failure (``"SSLError"``,
+    ``"ConnectionError: NameResolutionError"``, the OAuth error code), never a token.
 
     :param exc: a :class:`~flask_google_flow.exceptions.ProviderError`.
+    :param log: also log the detail as a warning (the callback passes ``False``:
+        it logs one line per refused sign-in itself).
     """
     from ..exceptions import InvalidGrantError, OAuthErrorResponse, ProviderTimeoutError
 
     endpoint = getattr(exc, "endpoint", "provider")
+    error: GoogleFlowError
     if isinstance(exc, InvalidGrantError):
-        return SignInExpiredError()
+        error = SignInExpiredError()
+        error.detail = f"the {endpoint} endpoint refused the code: invalid_grant"
+        return error
     if isinstance(exc, ProviderTimeoutError):
-        _logger.warning("flask-google-flow: the %s endpoint timed out", endpoint)
-        return ProviderTimeout()
-    if isinstance(exc, OAuthErrorResponse):
-        _logger.warning("flask-google-flow: the %s endpoint refused: %s", endpoint, exc.error)
+        error = ProviderTimeout()
+        error.detail = f"the {endpoint} endpoint timed out"
+    elif isinstance(exc, OAuthErrorResponse):
+        error = ProviderUnavailable()
+        error.detail = f"the {endpoint} endpoint refused: {exc.error!r}"
     else:
-        _logger.warning(
-            "flask-google-flow: the %s endpoint failed (%s, status %s)",
-            endpoint,
-            type(exc).__name__,
-            getattr(exc, "status", None),
-        )
-    return ProviderUnavailable()
+        error = ProviderUnavailable()
+        error.detail = str(exc)  # built by the flow layer: endpoint, kind, status only
+    if log:
+        _logger.warning("flask-google-flow: %s", error.detail)
+    return error

@@ -12,19 +12,21 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, has_request_context
 from flask.sessions import SessionInterface
 from flask_session import Session
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
 from ..core.provider import ProviderClient
 from . import current, decorators, refresh, views
+from .checks import check_configuration
 from .config import Settings, check_option_names, resolve_settings
 from .endpoints import base_metadata, check_configured_urls
+from .instance_files import default_pending_dir, default_session_dir
 from .pending import PendingFlows, PendingFlowStore, store_for_session_interface
 from .resilience import (
     DeferredPendingFlowStore,
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_google_flow")
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A view function.
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 
 class GoogleFlow:
@@ -96,7 +100,7 @@ class GoogleFlow:
         *,
         client_secrets_file: str | os.PathLike[str] | None = None,
         client_config: Mapping[str, Any] | str | None = None,
-        scopes: Any = None,
+        scopes: Iterable[str] | str | None = None,
         store: StoreCallback | None = None,
         url_prefix: str | None = None,
         load: LoadCallback | None = None,
@@ -217,10 +221,28 @@ class GoogleFlow:
 
         :raises ReauthorizationRequired: no credentials, or the grant was
             revoked (the response is a ``302`` through ``/authorize``).
+        :raises RuntimeError: called outside a request (it needs the request's
+            session to know whose credentials to use).
         """
+        if not has_request_context():
+            raise RuntimeError(
+                "google_flow.authorized_session() needs a request: it uses the signed-in "
+                "user of the current request's session. Call it in a view (in tests, "
+                "inside a test client request). Outside a request, rebuild the user's "
+                "Credentials from your store and use google.auth.transport.requests."
+                "AuthorizedSession(credentials)."
+            )
         return refresh.authorized_session()
 
-    def required(self, scopes: Any = None) -> Any:
+    @overload
+    def required(self, scopes: ViewT) -> ViewT: ...
+
+    @overload
+    def required(self, scopes: Iterable[str] | str | None = None) -> Callable[[ViewT], ViewT]: ...
+
+    def required(
+        self, scopes: Iterable[str] | str | Callable[..., Any] | None = None
+    ) -> Callable[..., Any]:
         """View decorator: the user must be signed in and have granted *scopes*.
 
         ::
@@ -241,7 +263,9 @@ class GoogleFlow:
         """
         if callable(scopes):
             return decorators.required(self._required_scopes.update, None)(scopes)
-        return decorators.required(self._required_scopes.update, scopes)
+        return cast(
+            "Callable[[ViewT], ViewT]", decorators.required(self._required_scopes.update, scopes)
+        )
 
     @property
     def required_scopes(self) -> frozenset[str]:
@@ -283,6 +307,8 @@ class GoogleFlow:
             client secrets' ``auth_uri``, ``token_uri`` or ``redirect_uris``) is
             plain http on a non-loopback host; the message names the setting.
             See :mod:`flask_google_flow.ext.endpoints` for which endpoint wins.
+        :raises ValueError: a setting would make every sign-in fail; the
+            message names it (see :mod:`flask_google_flow.ext.checks`).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(
@@ -291,6 +317,7 @@ class GoogleFlow:
         settings = resolve_settings(app.config, self._options)
         client_type, client = self._load_client(app, settings)
         check_configured_urls(settings, client)
+        check_configuration(app.config, settings, client)
         build = _ensure_server_side_session(app, settings)
         guard = guard_session_backend(app, build=build)
         token_cipher(settings.encryption_key)  # a bad key fails here, at init_app
@@ -378,13 +405,13 @@ def _pending_dir(app: Flask, settings: Settings) -> str:
     """The folder of the filesystem pending-flow store.
 
     ``GOOGLE_FLOW_PENDING_DIR``, else beside ``GOOGLE_FLOW_SESSION_DIR``, else
-    ``<instance>/google_flow_pending``.
+    ``<instance>/google_flow_pending`` (see :func:`~.instance_files.default_pending_dir`).
     """
     if settings.pending_dir:
         return settings.pending_dir
     if settings.session_dir:
         return os.path.normpath(settings.session_dir) + "-pending"
-    return os.path.join(app.instance_path, "google_flow_pending")
+    return default_pending_dir(app)
 
 
 def _pending_store(
@@ -457,7 +484,7 @@ def _ensure_server_side_session(
         return None
     if session_type is not None:
         return _set_up_flask_session(app)
-    directory = settings.session_dir or os.path.join(app.instance_path, "google_flow_sessions")
+    directory = settings.session_dir or default_session_dir(app)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     app.config["SESSION_TYPE"] = "cachelib"
     app.config["SESSION_CACHELIB"] = CheckedFileSystemCache(

@@ -41,7 +41,7 @@ def origin_of(url: str) -> tuple[str, str, int] | None:
 
 
 def check_same_origin() -> None:
-    """Raise :class:`CrossOriginRequest` unless the current request is same-origin."""
+    """Raise :class:`~flask_google_flow.ext.errors.CrossOriginRequest` unless same-origin."""
     own = origin_of(request.host_url)
     origin = request.headers.get("Origin")
     if origin is not None:

@@ -1,7 +1,7 @@
 """Per-app state of the extension, and how leaf modules reach it.
 
 :class:`AppState` is what :meth:`GoogleFlow.init_app
-<flask_google_flow.ext.extension.GoogleFlow.init_app>` keeps in
+<flask_google_flow.GoogleFlow.init_app>` keeps in
 ``app.extensions["google_flow"]``. Views, decorators, refresh and the
 current-user accessors look it up with :func:`app_state` at run time (as
 Flask-Login does with ``current_app.login_manager``) instead of importing the

@@ -40,8 +40,11 @@ SESSION_CREDENTIALS_KEY = "_google_flow_credentials"
 #: ID-token claims that only matter while verifying, not afterwards.
 _TRANSIENT_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "iat", "exp", "auth_time"})
 
+#: ``store(credentials, id_info)``; its return value is used only if it is a response.
 StoreCallback = Callable[[Credentials, Mapping[str, Any]], Any]
+#: ``load(sub) -> Credentials | None``.
 LoadCallback = Callable[[str | None], Credentials | None]
+#: ``delete(sub) -> None``.
 DeleteCallback = Callable[[str | None], None]
 
 

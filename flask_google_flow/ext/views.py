@@ -42,6 +42,7 @@ from ..flow import Flow
 from . import errors, handoff, signals
 from .current import forget_current
 from .decorators import remember_declined
+from .diagnostics import host_mismatch, log_refusal, remember_start_host
 from .origin import check_same_origin
 from .pending import BINDING_SESSION_KEY, PendingFlow
 from .resilience import discard_session_changes, on_session_save_failure
@@ -256,6 +257,7 @@ def authorize() -> Response:
         ),
         secret=app.secret_key,
     )
+    remember_start_host(state, flow_state, request.host, redirect_uri)
     url, _state = flow.authorization_url(
         state=flow_state,
         nonce=nonce,
@@ -283,10 +285,26 @@ def oauth2callback() -> Response:
     state = app_state(app)
     progress = _Progress()
     try:
-        return _finish_sign_in(state, app, session._get_current_object(), progress)
+        try:
+            return _finish_sign_in(state, app, session._get_current_object(), progress)
+        except errors.UnknownStateError as error:
+            mismatch = host_mismatch(state, error, request.args.get("state"), request.host)
+            if mismatch is None:
+                raise
+            raise mismatch from None
     except errors.GoogleFlowError as error:
+        if error.offer_sign_in and error.sign_in_url is None:
+            error.sign_in_url = _sign_in_again_url(state, error.next_url)
         _report_failure(app, error, progress)
         raise
+
+
+def _sign_in_again_url(state: AppState, next_url: str | None) -> str:
+    """``/authorize`` back to the failed sign-in's ``next`` (the error pages' link)."""
+    endpoint = state.endpoint("authorize")
+    if next_url and next_url != state.settings.default_next:
+        return url_for(endpoint, next=next_url)
+    return url_for(endpoint)
 
 
 class _Progress:
@@ -307,12 +325,13 @@ def _report_failure(app: Flask, error: errors.GoogleFlowError, progress: _Progre
     progress.reported = True
     if progress.store_ran:
         logger.warning(
-            "flask-google-flow: sign-in failed after the store callback ran (%s); "
+            "flask-google-flow: sign-in failed after the store callback ran (%s): %s; "
             "login_failed is sent with store_ran=True",
             error.error_code,
+            error.detail or error.title,
         )
     else:
-        logger.info("flask-google-flow: sign-in failed (%s)", error.error_code)
+        log_refusal(error)
     signals.login_failed.send(
         app,
         error=error,
@@ -366,13 +385,38 @@ def _finish_sign_in(
     code = _param(args, "code")
     error = _param(args, "error")
     if not state_value:
-        raise errors.UnknownStateError()
+        raise errors.UnknownStateError(reason="missing")
 
     pending = _consume_pending(state, app, sess, state_value)
+    try:
+        return _finish_pending(
+            state, app, sess, pending, progress, issuer=issuer, code=code, error=error
+        )
+    except errors.GoogleFlowError as failure:
+        failure.next_url = pending.next_url
+        raise
 
-    metadata = state.metadata
+
+def _finish_pending(
+    state: AppState,
+    app: Flask,
+    sess: SessionMixin,
+    pending: PendingFlow,
+    progress: _Progress,
+    *,
+    issuer: str | None,
+    code: str | None,
+    error: str | None,
+) -> Response:
+    """The callback's work once its pending flow is consumed."""
+    metadata = _metadata(state)
     if issuer is not None and issuer not in metadata.issuers:
-        raise errors.IssuerMismatchError()
+        mismatch = errors.IssuerMismatchError()
+        mismatch.detail = (
+            f"the callback's iss {issuer[:100]!r} is not the provider's issuer "
+            f"({', '.join(metadata.issuers)})"
+        )
+        raise mismatch
     if error is not None:
         if error == "access_denied":
             raise errors.AuthorizationDenied()
@@ -483,17 +527,26 @@ def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
             now=state.clock(),
         )
     except HostedDomainError:
-        raise errors.HostedDomainNotAllowed() from None
+        refused = errors.HostedDomainNotAllowed()
+        refused.detail = "the ID token's hd claim is not GOOGLE_FLOW_HOSTED_DOMAIN"
+        raise refused from None
     except IDTokenError as exc:
-        logger.warning("flask-google-flow: ID token rejected (%s)", exc.reason)
         raise errors.InvalidIDTokenError(reason=exc.reason) from None
     except ProviderError as exc:
         _raise_provider_error(exc)
 
 
 def _raise_provider_error(exc: ProviderError) -> NoReturn:
-    """Raise the HTTP error matching a flow-layer provider error."""
-    raise errors.http_error_for(exc) from None
+    """Raise the HTTP error matching a flow-layer provider error (the callback logs it)."""
+    raise errors.http_error_for(exc, log=False) from None
+
+
+def _metadata(state: AppState) -> Any:
+    """The provider's endpoints; a discovery failure is logged once, by the callback."""
+    try:
+        return state.provider.metadata
+    except ProviderError as exc:
+        _raise_provider_error(exc)
 
 
 def _session_not_saved(app: Flask, progress: _Progress, exc: BaseException) -> None:

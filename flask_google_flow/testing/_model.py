@@ -78,12 +78,12 @@ class Account:
 
     @property
     def given_name(self) -> str:
-        """The first word of :attr:`name`."""
+        """The first word of ``name``."""
         return self.name.split(" ", 1)[0]
 
     @property
     def family_name(self) -> str | None:
-        """The rest of :attr:`name`, or ``None`` for a one-word name."""
+        """The rest of ``name``, or ``None`` for a one-word name."""
         parts = self.name.split(" ", 1)
         return parts[1] if len(parts) > 1 else None
 

@@ -175,7 +175,12 @@ class FakeGoogleApp:
             if "none" in auth_request.prompts or not self.fake.interactive:
                 return self._redirect(self.fake.silent_authorization(auth_request))
             page = render_consent_page(
-                auth_request, list(self.fake.accounts.values()), request.base_url
+                auth_request,
+                list(self.fake.accounts.values()),
+                request.base_url,
+                granted=lambda account: self.fake.granted_scopes(
+                    auth_request.client.client_id, account
+                ),
             )
             response = Response(page, mimetype="text/html")
             response.headers["X-Frame-Options"] = "DENY"

@@ -470,7 +470,7 @@ class FakeGoogle:
 
         :param authorization_url: the URL the app redirected the browser to.
         :param account: the email (or :class:`Account`) signing in; default: the
-            ``login_hint`` account if known, else :attr:`default_account`.
+            ``login_hint`` account if known, else ``default_account``.
         :param granted_scopes: a subset of the requested scopes to grant
             (partial consent); default: all of them.
         :returns: the callback URL ``redirect_uri?code=...&state=...&iss=...``.
@@ -516,6 +516,21 @@ class FakeGoogle:
             request.redirect_uri,
             {"error": "access_denied", "state": request.state, "iss": self.issuer},
         )
+
+    def granted_scopes(self, client_id: str, account: str | Account) -> frozenset[str]:
+        """The scopes *account* has granted to the client so far (canonical names).
+
+        :param client_id: the client's id.
+        :param account: the account's email, or the :class:`Account`.
+        :returns: the granted scopes; empty for an unknown account or no grant.
+        """
+        if isinstance(account, str):
+            known = self.accounts.get(account)
+            if known is None:
+                return frozenset()
+            account = known
+        with self._lock:
+            return frozenset(self._grants.get((client_id, account.sub), set()))
 
     def _has_grant(self, request: AuthorizationRequest, account: Account) -> bool:
         with self._lock:

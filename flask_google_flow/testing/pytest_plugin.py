@@ -32,6 +32,13 @@ Fixtures
     ``GOOGLE_FLOW_DISCOVERY_URL=fake_google_server.discovery_url``,
     ``GOOGLE_CLIENT_CONFIG=fake_google_server.client_config(redirect_uris=[...])`` and
     ``GOOGLE_FLOW_CA_BUNDLE=fake_google_server.ca_bundle``.
+``google_flow_session_dir``
+    A folder under the test's ``tmp_path``. While it is active, every app whose
+    ``init_app`` runs without ``GOOGLE_FLOW_SESSION_DIR`` writes its embedded
+    session and pending-flow files there, never into the project's
+    ``instance/`` folder. ``fake_google`` and ``fake_google_server`` use it, so
+    an app built in a test that uses either is isolated without any setting;
+    ask for it directly in tests that build apps without the fake.
 ``google_login``
     A :class:`GoogleLogin` helper: ``google_login(client, account=..., scopes=...,
     next=...)`` signs a Flask test client in through the app's real
@@ -96,6 +103,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flask import Flask
     from flask.testing import FlaskClient
     from werkzeug.test import TestResponse
@@ -109,6 +118,7 @@ __all__ = [
     "fake_google",
     "fake_google_clock",
     "fake_google_server",
+    "google_flow_session_dir",
     "google_login",
 ]
 
@@ -150,8 +160,26 @@ def fake_google_clock() -> FakeClock:
 
 
 @pytest.fixture
+def google_flow_session_dir(tmp_path: Path) -> Iterator[Path]:
+    """The test's folder for the embedded session backend's files (under ``tmp_path``).
+
+    Apps set up while it is active without ``GOOGLE_FLOW_SESSION_DIR`` keep
+    their session and pending-flow files in ``<this folder>/google_flow_sessions``
+    instead of ``<instance_path>/google_flow_sessions``. See
+    :mod:`flask_google_flow.ext.instance_files`.
+    """
+    from ..ext.instance_files import session_dir_default
+
+    folder = tmp_path / "google_flow"
+    with session_dir_default(folder):
+        yield folder
+
+
+@pytest.fixture
 def fake_google(
-    request: pytest.FixtureRequest, fake_google_clock: FakeClock
+    request: pytest.FixtureRequest,
+    fake_google_clock: FakeClock,
+    google_flow_session_dir: Path,
 ) -> Iterator[FakeGoogle]:
     """A fake Google intercepting ``requests`` in-process for the duration of the test.
 
@@ -173,7 +201,9 @@ def fake_google(
 
 @pytest.fixture
 def fake_google_server(
-    request: pytest.FixtureRequest, fake_google_clock: FakeClock
+    request: pytest.FixtureRequest,
+    fake_google_clock: FakeClock,
+    google_flow_session_dir: Path,
 ) -> Iterator[FakeGoogle]:
     """A fake Google served over HTTP on ``127.0.0.1`` (free ports) for the test's duration.
 
@@ -277,7 +307,7 @@ class GoogleLogin:
         """Start a sign-in and press "Cancel" on the consent screen.
 
         :returns: the ``/oauth2callback`` response: by default the 403
-            :class:`~flask_google_flow.AuthorizationDenied` page, or whatever
+            :class:`~flask_google_flow.ext.errors.AuthorizationDenied` page, or whatever
             the app's error handler renders.
         """
         location = self.start(client, next=next, extra_scopes=extra_scopes)

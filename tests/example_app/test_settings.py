@@ -83,7 +83,7 @@ def test_database_defaults_to_the_instance_folder(fake_google, tmp_path):
 def test_request_log_lines_do_not_show_codes_or_states():
     import logging
 
-    from example_app.logs import RedactOAuthParams
+    from example_app.logs import RedactSecrets
 
     record = logging.LogRecord(
         "werkzeug",
@@ -94,7 +94,7 @@ def test_request_log_lines_do_not_show_codes_or_states():
         ("127.0.0.1", "GET /oauth2callback?code=4/0abc&state=xyz&iss=http://x HTTP/1.1", "302"),
         None,
     )
-    assert RedactOAuthParams().filter(record)
+    assert RedactSecrets().filter(record)
     message = record.getMessage()
     assert "4/0abc" not in message and "xyz" not in message
     assert "code=[redacted]&state=[redacted]&iss=http://x" in message

@@ -118,7 +118,9 @@ def test_url_prefix_is_found_with_url_for(fake_google, tmp_path, stored, google_
 
 
 def test_unregistered_redirect_uri_fails_with_a_hint(fake_google, tmp_path, stored, google_login):
-    app = make_app(fake_google, tmp_path, stored, redirect_uri="http://127.0.0.1:9/callback")
+    # Mounted under /auth, the app's callback URL is not the one registered with the fake.
+    # (An explicit GOOGLE_FLOW_REDIRECT_URI that is not registered already fails at init_app.)
+    app = make_app(fake_google, tmp_path, stored, url_prefix="/auth")
     with pytest.raises(AssertionError, match="redirect_uris"):
         google_login(app.test_client())
 

@@ -133,20 +133,26 @@ class PendingFlows:
         :raises SessionUnavailable: the backend cannot be reached.
         """
         if not isinstance(state, str) or not state or len(state) > _MAX_STATE_LENGTH:
-            raise UnknownStateError()
+            raise UnknownStateError(reason="missing")
+        bound = isinstance(session.get(BINDING_SESSION_KEY), str)
         key = self._record_key(self._derive_binding(session, secret), state)
         text = self.store.pop(key)
         recent = session.get(PENDING_SESSION_KEY)
+        listed_until = None
         if isinstance(recent, list):
             kept = [e for e in recent if not (isinstance(e, list) and e and e[0] == key)]
             if len(kept) != len(recent):
                 session[PENDING_SESSION_KEY] = kept
+                listed_until = next((e[1] for e in recent if e not in kept and len(e) > 1), None)
         if text is None:
-            raise UnknownStateError()
+            # Only for the log line (UnknownStateError.detail); the answer is the same.
+            if isinstance(listed_until, (int, float)) and listed_until <= self.clock():
+                raise UnknownStateError(reason="expired")
+            raise UnknownStateError(reason="unknown" if bound else "no_session")
         try:
             flow = PendingFlow.from_json(text)
         except ValueError:
             raise UnknownStateError() from None
         if flow.expires_at <= self.clock():
-            raise UnknownStateError()
+            raise UnknownStateError(reason="expired")
         return flow

@@ -35,7 +35,7 @@ class PendingFlow:
     def to_json(self, *, expires_at: int | None = None) -> str:
         """Compact JSON with one-letter keys; empty optional fields are omitted.
 
-        :param expires_at: the expiry to write instead of :attr:`expires_at`
+        :param expires_at: the expiry to write instead of ``expires_at``
             (:meth:`PendingFlows.begin` sets it without copying the flow).
         """
         data: dict[str, Any] = {
