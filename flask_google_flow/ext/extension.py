@@ -19,7 +19,7 @@ from flask import Blueprint, Flask
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
 from ..core.provider import GOOGLE, ClientSecretBasic, ProviderClient
-from . import current, decorators, refresh, views
+from . import current, decorators, gsi, gsi_markup, refresh, views
 from .config import Settings, check_option_names, resolve_settings
 from .pending import PendingFlows, store_for_session_interface
 from .resilience import guard_session_backend
@@ -35,6 +35,7 @@ from .storage import (
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
+    from markupsafe import Markup
 
     from .refresh import GoogleAuthorizedSession
 
@@ -224,6 +225,23 @@ class GoogleFlow:
             return decorators.required(self._required_scopes.update, None)(scopes)
         return decorators.required(self._required_scopes.update, scopes)
 
+    def sign_in_button(self, **options: Any) -> Markup:
+        """A "Sign in with Google" button (Google Identity Services) for this page.
+
+        The Jinja global ``google_sign_in_button(**options)`` is the same; see
+        :func:`flask_google_flow.ext.gsi_markup.sign_in_button` for the options.
+        The credential is posted to ``POST /gsi``.
+        """
+        return gsi_markup.sign_in_button(**options)
+
+    def one_tap(self, **options: Any) -> Markup:
+        """The One Tap prompt (FedCM where available) for this page.
+
+        The Jinja global ``google_one_tap(**options)`` is the same; see
+        :func:`flask_google_flow.ext.gsi_markup.one_tap` for the options.
+        """
+        return gsi_markup.one_tap(**options)
+
     @property
     def required_scopes(self) -> frozenset[str]:
         """Scopes named in :meth:`required` decorators so far (allowed in ``/authorize?scope=``)."""
@@ -294,6 +312,8 @@ class GoogleFlow:
             redirect_uris_by_path=_redirect_uris_by_path(client),
         )
         app.extensions[EXTENSION_KEY] = state
+        app.add_template_global(gsi_markup.sign_in_button, "google_sign_in_button")
+        app.add_template_global(gsi_markup.one_tap, "google_one_tap")
         if settings.register_blueprint:
             app.register_blueprint(
                 self.make_blueprint(settings.blueprint_name), url_prefix=settings.url_prefix
@@ -306,7 +326,9 @@ class GoogleFlow:
         inside your own blueprint; the endpoint names then carry your
         blueprint's name as a prefix (``"account.google_flow.authorize"``).
         """
-        return views.make_blueprint(name)
+        blueprint = views.make_blueprint(name)
+        blueprint.add_url_rule("/gsi", "gsi", gsi.gsi, methods=["POST"])
+        return blueprint
 
     @staticmethod
     def _load_client(app: Flask, settings: Settings) -> tuple[str, Mapping[str, Any]]:

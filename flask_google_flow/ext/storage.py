@@ -34,7 +34,7 @@ SESSION_CREDENTIALS_KEY = "_google_flow_credentials"
 #: ID-token claims that only matter while verifying, not afterwards.
 _TRANSIENT_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "iat", "exp", "auth_time"})
 
-StoreCallback = Callable[[Credentials, Mapping[str, Any]], Any]
+StoreCallback = Callable[[Credentials | None, Mapping[str, Any]], Any]
 LoadCallback = Callable[[str | None], Credentials | None]
 DeleteCallback = Callable[[str | None], None]
 
@@ -89,10 +89,13 @@ class CredentialStore(ABC):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> Any:
-        """Keep *credentials* of the user *id_info* describes; may return a Response."""
+        """Keep *credentials* of the user *id_info* describes; may return a Response.
+
+        *credentials* is ``None`` after a sign-in through ``POST /gsi``.
+        """
 
     @abstractmethod
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
@@ -121,10 +124,20 @@ class SessionCredentialStore(CredentialStore):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> None:
-        """Write the credentials' plain data into the session."""
+        """Write the credentials' plain data into the session.
+
+        ``None`` (a sign-in through ``POST /gsi``, which brings no tokens)
+        keeps the credentials already there only if they are the same user's.
+        """
+        if credentials is None:
+            previous = session.get(SESSION_USER_KEY)
+            same_user = isinstance(previous, dict) and previous.get("sub") == id_info.get("sub")
+            if not same_user:
+                session.pop(SESSION_CREDENTIALS_KEY, None)
+            return
         session[SESSION_CREDENTIALS_KEY] = credentials_to_dict(credentials)
 
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
@@ -166,7 +179,7 @@ class CallbackCredentialStore(CredentialStore):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> Any:
         """Call the app's ``store``; its return value (a Response or ``None``) is passed on."""

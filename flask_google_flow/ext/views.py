@@ -19,7 +19,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request, session, url_for
@@ -42,6 +42,9 @@ from .origin import check_same_origin
 from .pending import PendingFlow
 from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
+
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
 
 logger = logging.getLogger("flask_google_flow")
 
@@ -288,6 +291,8 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         raise errors.UnknownStateError()
 
     pending = state.pending.consume(sess, state_value, secret=app.secret_key)
+    if not pending.code_verifier:  # a GIS nonce record (ext/gsi.py), not a redirect flow
+        raise errors.UnknownStateError()
 
     metadata = state.metadata
     if issuer is not None and issuer not in metadata.issuers:
@@ -311,20 +316,45 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         store, sess, id_info.get("sub")
     )
     credentials = state.new_credentials(token, scopes, refresh_token)
+    return complete_sign_in(state, app, sess, credentials, id_info, scopes, pending.next_url)
+
+
+def complete_sign_in(
+    state: AppState,
+    app: Flask,
+    sess: SessionMixin,
+    credentials: Credentials | None,
+    id_info: dict[str, Any],
+    scopes: list[str],
+    next_url: str,
+) -> Response:
+    """The last step of every sign-in, once the ID token is verified.
+
+    Store → session record → new session id → ``login_succeeded`` → redirect
+    to *next_url* (or the store's own response). Used by ``/oauth2callback``
+    and by ``POST /gsi``; the latter has no OAuth tokens, so *credentials* is
+    ``None`` there, *scopes* are the scopes already granted to this user in
+    this session (or none), and the record is marked ``"source": "gsi"``.
+    """
+    store = state.credential_store()
     try:
         response = store.save(sess, credentials, id_info)
     except Exception as exc:
         logger.exception("flask-google-flow: the store callback raised; nothing was kept")
         raise errors.StoreFailed() from exc
 
-    granted = list(credentials.granted_scopes or scopes)
-    sess[SESSION_USER_KEY] = {
+    granted = list(scopes if credentials is None else credentials.granted_scopes or scopes)
+    record = {
         "sub": id_info.get("sub"),
         "claims": kept_claims(id_info),
         "scopes": granted,
         "requested": list(scopes),
     }
-    remember_declined(sess, pending.next_url, scopes, granted)
+    if credentials is None:
+        record["source"] = "gsi"
+    sess[SESSION_USER_KEY] = record
+    if credentials is not None:
+        remember_declined(sess, next_url, scopes, granted)
     forget_current()
     _rotate_session_id(app, sess)
     signals.login_succeeded.send(
@@ -336,7 +366,7 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
     )
     if response is not None:
         return errors.no_store(app.make_response(response))
-    return errors.no_store(redirect(pending.next_url, code=302))
+    return errors.no_store(redirect(next_url, code=302))
 
 
 def _stored_refresh_token(

@@ -23,6 +23,8 @@ from ._endpoints import (
     USERINFO_PATHS,
 )
 from ._failures import SimulatedTimeout
+from . import _gsi
+from ._gsi import GSI_ACCOUNTS_PATH, GSI_CLIENT_PATH, GSI_CREDENTIAL_PATH
 from ._model import OAuthError, canonical_scopes
 
 if TYPE_CHECKING:
@@ -70,6 +72,9 @@ class FakeGoogleApp:
                 *_rules("userinfo", USERINFO_PATHS, ["GET", "POST"]),
                 Rule(CERTS_PEM_PATH, endpoint="certs_pem", methods=["GET"]),
                 Rule(JWKS_PATH, endpoint="jwks", methods=["GET"]),
+                Rule(GSI_CLIENT_PATH, endpoint="gsi_client", methods=["GET"]),
+                Rule(GSI_ACCOUNTS_PATH, endpoint="gsi_accounts", methods=["GET"]),
+                Rule(GSI_CREDENTIAL_PATH, endpoint="gsi_credential", methods=["POST"]),
             ]
         )
 
@@ -85,6 +90,9 @@ class FakeGoogleApp:
             self.fake.count_request("other")
             return exc(environ, start_response)
         counted = "certs" if endpoint in {"certs_pem", "jwks"} else endpoint
+        if endpoint.startswith("gsi_"):
+            self.fake.count_request("gsi")
+            return getattr(_gsi, endpoint[4:])(self.fake, request)(environ, start_response)
         self.fake.count_request(counted)
         failure = self._scripted_failure(counted, environ)
         response = failure or getattr(self, f"_{endpoint}")(request)
