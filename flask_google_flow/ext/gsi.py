@@ -110,13 +110,14 @@ def _refuse(reason: str, *, log: bool = True, description: str | None = None) ->
     return errors.GISSignInRefused(reason, description)
 
 
-def _field(name: str) -> str:
+def _field(name: str, reason: str = "field") -> str:
+    """The form field *name*: present exactly once, non-empty, ASCII, within its limit."""
     values = request.form.getlist(name)
     if len(values) != 1 or not values[0]:
-        raise _refuse("field")
+        raise _refuse(reason)
     value = values[0]
     if len(value) > MAX_LENGTH[name] or not value.isascii():
-        raise _refuse("field")
+        raise _refuse(reason)
     return value
 
 
@@ -138,7 +139,7 @@ def _check_csrf() -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or len(cookie) > MAX_LENGTH[CSRF_COOKIE] or not cookie.isascii():
         raise _refuse("csrf")
-    submitted = _field(CSRF_COOKIE)
+    submitted = _field(CSRF_COOKIE, "csrf")
     if not hmac.compare_digest(cookie.encode("ascii"), submitted.encode("ascii")):
         raise _refuse("csrf")
 
