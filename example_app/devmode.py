@@ -67,6 +67,8 @@ def configure(app: Flask) -> None:
         EXAMPLE_DEV_MODE=True,
         GOOGLE_CLIENT_CONFIG=client_config,
         GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
+        # The fake's stand-in for Google's GIS script: a working button and One Tap.
+        GOOGLE_FLOW_GSI_SCRIPT_URL=fake.gsi_script_url,
     )
     app.before_request(register_callback)
 

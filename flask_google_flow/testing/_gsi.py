@@ -143,7 +143,8 @@ STAND_IN_SCRIPT = r"""/* Fake Google Identity Services client (flask-google-flow
     var b = node("button", label, {
       display: "block", width: "100%", margin: "6px 0", padding: "8px 12px",
       border: "1px solid #dadce0", borderRadius: "4px", background: "#fff",
-      textAlign: "left", cursor: "pointer", font: "14px system-ui, sans-serif"
+      color: "#202124", textAlign: "left", cursor: "pointer",
+      font: "14px system-ui, sans-serif"
     });
     b.type = "button";
     b.setAttribute("data-fake-gsi-account", account.email);
@@ -171,7 +172,10 @@ STAND_IN_SCRIPT = r"""/* Fake Google Identity Services client (flask-google-flow
         box.appendChild(accountButton(cfg, account, account.name + " \u2014 " + account.email,
                                       "btn"));
       });
-      var cancel = node("button", "Cancel", { marginTop: "8px" });
+      var cancel = node("button", "Cancel", {
+        marginTop: "8px", padding: "6px 12px", border: "1px solid #dadce0",
+        borderRadius: "4px", background: "#fff", color: "#1a73e8", cursor: "pointer"
+      });
       cancel.type = "button";
       cancel.addEventListener("click", function () { shade.remove(); box.remove(); });
       box.appendChild(cancel);
@@ -208,7 +212,8 @@ STAND_IN_SCRIPT = r"""/* Fake Google Identity Services client (flask-google-flow
       box.setAttribute("role", "dialog");
       box.setAttribute("data-fake-gsi", "one-tap");
       var close = node("button", "\u00d7", {
-        float: "right", border: "none", background: "none", fontSize: "18px", cursor: "pointer"
+        float: "right", border: "none", background: "none", color: "#5f6368",
+        fontSize: "18px", cursor: "pointer", padding: "0 4px"
       });
       close.type = "button";
       close.setAttribute("aria-label", "Close");

@@ -314,7 +314,9 @@ class FakeGoogle:
         if isinstance(account, Account):
             return account
         if account is None:
+            # Like Google, login_hint may be the email or the sub.
             by_hint = {email.lower(): acc for email, acc in self.accounts.items()}
+            by_hint.update((acc.sub, acc) for acc in self.accounts.values())
             return by_hint.get((hint or "").lower(), self.default_account)
         try:
             return self.accounts[account]

@@ -127,6 +127,7 @@ def test_required_sends_a_gsi_user_through_the_redirect_flow_with_login_hint(
     callback = fake.approve(google)
     assert client.get(callback.split("localhost", 1)[1]).status_code == 302
     assert client.get("/drive").get_data(as_text=True) == "drive ok"
+    assert client.get("/").get_data(as_text=True) == "home carol@example.com"
 
 
 def test_redirect_flow_credentials_survive_a_gsi_sign_in_of_the_same_user(
