@@ -122,7 +122,7 @@ def _field(name: str, reason: str = "field") -> str:
 
 
 def _check_origin(state: AppState) -> None:
-    """Own origin, or one of ``GOOGLE_FLOW_GSI_ALLOWED_ORIGINS``; by ``Origin``, else ``Referer``."""
+    """This app's origin or an allowed one, by ``Origin`` (without one: ``Referer``)."""
     origin = request.headers.get("Origin")
     if origin is not None:
         claimed = origin_of(origin) if origin.strip().lower() != "null" else None

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import _gsi
 from ._authorization import AuthorizationRequestError
 from ._consent_page import render_consent_page, render_error_page
 from ._endpoints import (
@@ -23,7 +24,6 @@ from ._endpoints import (
     USERINFO_PATHS,
 )
 from ._failures import SimulatedTimeout
-from . import _gsi
 from ._gsi import GSI_ACCOUNTS_PATH, GSI_CLIENT_PATH, GSI_CREDENTIAL_PATH
 from ._model import OAuthError, canonical_scopes
 

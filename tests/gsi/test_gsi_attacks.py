@@ -115,7 +115,8 @@ def test_hosted_domain(make_app, fake, stored, caplog):
         "flask-google-flow: GIS sign-in refused (hosted_domain)"
     ]
     insider = fake.add_account("ann@corp.example.com", hosted_domain="corp.example.com")
-    assert post_gsi(client, fake.gsi_credential(insider, nonce=page_nonce(client))).status_code == 302
+    credential = fake.gsi_credential(insider, nonce=page_nonce(client))
+    assert post_gsi(client, credential).status_code == 302
 
 
 # -- the nonce ---------------------------------------------------------------------------

@@ -97,9 +97,7 @@ def test_accessors_after_a_gsi_sign_in(app, fake):
     }
 
 
-def test_required_sends_a_gsi_user_through_the_redirect_flow_with_login_hint(
-    make_app, fake
-):
+def test_required_sends_a_gsi_user_through_the_redirect_flow_with_login_hint(make_app, fake):
     from flask_google_flow import GoogleFlow
 
     drive = "https://www.googleapis.com/auth/drive.readonly"
@@ -162,7 +160,6 @@ def test_plugin_signs_a_test_client_in_through_gsi(app, google_login):
 
 def test_markup_escapes_and_rejects_unknown_options(app):
     import pytest
-
     from flask import render_template_string
 
     with app.test_request_context("/"):
