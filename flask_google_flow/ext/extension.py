@@ -118,7 +118,9 @@ class GoogleFlow:
         and after every token refresh (then *id_info* is the claims kept at
         sign-in, with ``sub``; the return value is ignored), with the
         :class:`google.oauth2.credentials.Credentials` and the verified ID-token
-        claims (``{}`` when ``openid`` was not requested). Partial consent:
+        claims (``{}`` when ``openid`` was not requested). After a sign-in
+        through ``POST /gsi`` (Google's button or One Tap) *credentials* is
+        ``None``: that path brings an ID token and no OAuth tokens. Partial consent:
         ``credentials.scopes`` are the scopes requested and
         ``credentials.granted_scopes`` those the user actually granted. Key what you keep by
         ``id_info["sub"]``. It may return a response to send instead of the
