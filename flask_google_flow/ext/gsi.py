@@ -37,6 +37,7 @@ a record and ``/gsi`` refuses a redirect flow's record.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from typing import Any
@@ -129,10 +130,21 @@ def _check_origin(state: AppState) -> None:
     else:
         referer = request.headers.get("Referer")
         claimed = origin_of(referer) if referer else None
-    allowed = {origin_of(request.host_url)}
-    allowed.update(origin_of(o) for o in state.settings.gsi_allowed_origins)
-    if claimed is None or claimed not in allowed:
+    if claimed is None or (
+        claimed != _own_origin(request.host_url)
+        and claimed not in _allowed_origins(state.settings.gsi_allowed_origins)
+    ):
         raise _refuse("origin")
+
+
+@functools.lru_cache(maxsize=64)
+def _own_origin(host_url: str) -> tuple[str, str, int] | None:
+    return origin_of(host_url)
+
+
+@functools.lru_cache(maxsize=16)
+def _allowed_origins(origins: tuple[str, ...]) -> frozenset[tuple[str, str, int]]:
+    return frozenset(o for o in map(origin_of, origins) if o is not None)
 
 
 def _check_csrf() -> None:
