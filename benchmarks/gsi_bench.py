@@ -31,7 +31,6 @@ Reported: median and p90 per implementation and the ratio ours / floor.
 from __future__ import annotations
 
 import argparse
-import base64
 import hmac
 import json
 import re
@@ -44,24 +43,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from login_bench import _filesystem_session, b64url_decode, percentile  # noqa: E402
 
 ORIGIN = "http://localhost"
 PAGE = "<!doctype html><title>GIS</title>{{ google_sign_in_button(next='/') }}"
 _NONCE = re.compile(r'data-nonce="([^"]+)"')
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _filesystem_session(app, directory: Path) -> None:
-    from cachelib import FileSystemCache
-    from flask_session import Session
-
-    directory.mkdir(parents=True, exist_ok=True)
-    app.config["SESSION_TYPE"] = "cachelib"
-    app.config["SESSION_CACHELIB"] = FileSystemCache(str(directory), threshold=100_000, mode=0o600)
-    Session(app)
 
 
 def make_ours(fake, directory: Path):
@@ -188,11 +176,6 @@ def one_sign_in(app, fake) -> float:
     return (rendered - started) + (finished - posted)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -222,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in times.items():
         print(
             f"  {name:5}  median {medians[name] * 1e3:7.3f} ms  "
-            f"p90 {percentile(values, 0.9) * 1e3:7.3f} ms"
+            f"p90 {percentile(values, 90) * 1e3:7.3f} ms"
         )
     print(f"  ratio ours/floor (median): {medians['ours'] / medians['floor']:.2f}")
     print(f"  certs fetched during the timed sign-ins: {certs_fetched}")

@@ -47,7 +47,7 @@ from flask.sessions import SessionMixin
 
 from ..core.redirects import safe_next_url
 from . import errors, signals
-from .origin import origin_of
+from .origin import claimed_origin, origin_of
 from .pending import PendingFlow
 from .state import AppState, app_state
 from .storage import SESSION_USER_KEY
@@ -124,12 +124,7 @@ def _field(name: str, reason: str = "field") -> str:
 
 def _check_origin(state: AppState) -> None:
     """This app's origin or an allowed one, by ``Origin`` (without one: ``Referer``)."""
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        claimed = origin_of(origin) if origin.strip().lower() != "null" else None
-    else:
-        referer = request.headers.get("Referer")
-        claimed = origin_of(referer) if referer else None
+    claimed = claimed_origin()
     if claimed is None or (
         claimed != _own_origin(request.host_url)
         and claimed not in _allowed_origins(state.settings.gsi_allowed_origins)
