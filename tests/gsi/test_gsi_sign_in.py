@@ -203,3 +203,39 @@ def test_script_url_is_configurable_and_checked(make_app):
         )
     with pytest.raises(ValueError, match="GOOGLE_FLOW_GSI_SCRIPT_URL"):
         make_app(config={"GOOGLE_FLOW_GSI_SCRIPT_URL": "http://cdn.example.com/client"})
+
+
+def test_fedcm_default_can_be_turned_off_and_hd_is_passed(make_app):
+    from flask import render_template_string
+
+    app = make_app(config={"GOOGLE_FLOW_GSI_USE_FEDCM": "false"}, hosted_domain="corp.example")
+    with app.test_request_context("/"):
+        html = render_template_string("{{ google_one_tap(auto_select=True, context='use') }}")
+    assert 'data-use_fedcm_for_prompt="false"' in html
+    assert 'data-hd="corp.example"' in html
+    assert 'data-auto_select="true"' in html and 'data-context="use"' in html
+
+
+def test_csp_nonce_hook_must_be_callable(make_app):
+    import pytest
+
+    with pytest.raises(ValueError, match="GOOGLE_FLOW_GSI_CSP_NONCE"):
+        make_app(config={"GOOGLE_FLOW_GSI_CSP_NONCE": "abc"})
+
+
+def test_python_api_and_url_prefix(make_app, fake):
+    app = make_app(url_prefix="/auth")
+    extension = app.extensions["google_flow"].extension
+    with app.test_request_context("/somewhere"):
+        html = str(extension.sign_in_button(one_tap=True))
+    assert 'data-login_uri="http://localhost/auth/gsi"' in html
+    assert 'data-auto_prompt="true"' in html
+    client = app.test_client()
+    nonce = page_nonce(client)
+    client.set_cookie("g_csrf_token", "t")
+    response = client.post(
+        "/auth/gsi",
+        data={"credential": fake.gsi_credential(nonce=nonce), "g_csrf_token": "t"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert response.status_code == 302
