@@ -324,6 +324,10 @@ class GoogleFlow:
     def make_blueprint(self, name: str = "google_flow") -> Blueprint:
         """A new blueprint with the sign-in routes, to mount yourself.
 
+        The routes of :func:`flask_google_flow.ext.views.make_blueprint` plus
+        ``POST /gsi`` (:mod:`flask_google_flow.ext.gsi`), registered here
+        because that module builds on the views module.
+
         Use it with ``GOOGLE_FLOW_REGISTER_BLUEPRINT = False`` to nest the routes
         inside your own blueprint; the endpoint names then carry your
         blueprint's name as a prefix (``"account.google_flow.authorize"``).
