@@ -397,7 +397,7 @@ def _stored_refresh_token(
     return previous.refresh_token if previous is not None else None
 
 
-def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
+def _verify_id_token(state: AppState, raw: Any, nonce: str | None) -> dict[str, Any]:
     if not raw or not isinstance(raw, str):
         raise errors.InvalidIDTokenError(reason="missing")
     settings = state.settings
