@@ -98,7 +98,7 @@ def init_app(app: Flask) -> None:
                 connection.execute(statement)
 
 
-def store(credentials: Credentials, id_info: Mapping[str, Any]) -> None:
+def store(credentials: Credentials | None, id_info: Mapping[str, Any]) -> None:
     """GoogleFlow's ``store`` callback: save the user's latest credentials, audit the call.
 
     A re-sign-in without a new refresh token needs no care here: GoogleFlow
@@ -107,18 +107,27 @@ def store(credentials: Credentials, id_info: Mapping[str, Any]) -> None:
     sub = id_info.get("sub")
     if not sub:
         raise ValueError("cannot store credentials without the user's sub (request 'openid')")
-    data = credentials_to_dict(credentials)
+    # None: a sign-in through POST /gsi (the GIS button or One Tap) brings an ID
+    # token but no OAuth tokens; credentials stored earlier for this sub stay.
+    data = credentials_to_dict(credentials) if credentials is not None else None
     with connect(write=True) as connection:
-        connection.execute(
-            "INSERT INTO credentials (sub, email, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(sub) DO UPDATE SET email = COALESCE(excluded.email, credentials.email), "
-            "data = excluded.data, updated_at = excluded.updated_at",
-            (sub, id_info.get("email"), json.dumps(data), time.time()),
-        )
+        if data is not None:
+            connection.execute(
+                "INSERT INTO credentials (sub, email, data, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(sub) DO UPDATE SET "
+                "email = COALESCE(excluded.email, credentials.email), "
+                "data = excluded.data, updated_at = excluded.updated_at",
+                (sub, id_info.get("email"), json.dumps(data), time.time()),
+            )
         connection.execute(
             "INSERT INTO store_audit (sub, stored_at, had_refresh_token, scopes) "
             "VALUES (?, ?, ?, ?)",
-            (sub, time.time(), int(bool(credentials.refresh_token)), " ".join(data["scopes"])),
+            (
+                sub,
+                time.time(),
+                int(bool(credentials and credentials.refresh_token)),
+                " ".join(data["scopes"]) if data else "",
+            ),
         )
 
 

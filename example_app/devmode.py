@@ -73,6 +73,8 @@ def configure(app: Flask) -> None:
         GOOGLE_CLIENT_CONFIG=client_config,
         GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
         GOOGLE_FLOW_CA_BUNDLE=fake.ca_bundle,
+        # The fake's stand-in for Google's GIS script: a working button and One Tap.
+        GOOGLE_FLOW_GSI_SCRIPT_URL=fake.gsi_script_url,
     )
     app.before_request(register_callback)
 

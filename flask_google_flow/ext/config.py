@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.provider import check_endpoint_url
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -85,6 +87,19 @@ def _client_config(value: Any) -> Mapping[str, Any] | None:
             raise ValueError(f"GOOGLE_CLIENT_CONFIG is not valid JSON ({exc.msg})") from None
     if not isinstance(value, Mapping):
         raise ValueError("GOOGLE_CLIENT_CONFIG must be a mapping or a JSON object string")
+    return value
+
+
+def _script_url(value: Any) -> str:
+    # InsecureTransportError is a ValueError: resolve_settings names the key.
+    return check_endpoint_url(str(value), name="GIS script")
+
+
+def _optional_callable(value: Any) -> Callable[[], str | None] | None:
+    if value is None:
+        return None
+    if not callable(value):
+        raise ValueError("expected a function returning the request's CSP nonce")
     return value
 
 
@@ -345,6 +360,39 @@ OPTIONS: tuple[Option, ...] = (
         "folder. Default: beside ``GOOGLE_FLOW_SESSION_DIR`` when that is set "
         "(``<session dir>-pending``), else ``<instance>/google_flow_pending``.",
     ),
+    Option(
+        "gsi_script_url",
+        "GOOGLE_FLOW_GSI_SCRIPT_URL",
+        "https://accounts.google.com/gsi/client",
+        _script_url,
+        "URL of the Google Identity Services client script that "
+        "``google_sign_in_button()`` / ``google_one_tap()`` load (https, or http on "
+        "a loopback host: the fake Google's stand-in in development mode).",
+    ),
+    Option(
+        "gsi_allowed_origins",
+        "GOOGLE_FLOW_GSI_ALLOWED_ORIGINS",
+        ("https://accounts.google.com",),
+        _scope_list,
+        "Origins besides the app's own from which ``POST /gsi`` is accepted: Google's, "
+        "which posts the credential itself in ``ux_mode=redirect``.",
+    ),
+    Option(
+        "gsi_use_fedcm",
+        "GOOGLE_FLOW_GSI_USE_FEDCM",
+        True,
+        _boolean,
+        "Default of ``data-use_fedcm_for_prompt``: show One Tap through the browser's "
+        "FedCM API where it has one (Chrome), which works without third-party cookies.",
+    ),
+    Option(
+        "gsi_csp_nonce",
+        "GOOGLE_FLOW_GSI_CSP_NONCE",
+        None,
+        _optional_callable,
+        "A function returning this request's Content-Security-Policy nonce, put on the "
+        "GIS ``<script>`` tag. Default: ``request.csp_nonce`` when set (Flask-Talisman).",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -385,6 +433,10 @@ class Settings:
     encryption_key: tuple[str, ...] = field(repr=False)
     rotation_grace: int
     pending_dir: str | None
+    gsi_script_url: str = "https://accounts.google.com/gsi/client"
+    gsi_allowed_origins: tuple[str, ...] = ("https://accounts.google.com",)
+    gsi_use_fedcm: bool = True
+    gsi_csp_nonce: Callable[[], str | None] | None = None
 
     @property
     def effective_api_timeout(self) -> float:

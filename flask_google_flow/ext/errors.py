@@ -438,3 +438,26 @@ def http_error_for(exc: BaseException, *, log: bool = True) -> GoogleFlowError:
     if log:
         _logger.warning("flask-google-flow: %s", error.detail)
     return error
+
+
+class GISSignInRefused(GoogleFlowError):
+    """400: ``POST /gsi`` refused a Google Identity Services sign-in.
+
+    The double-submit ``g_csrf_token`` check failed, the request came from
+    another origin, a field was missing, repeated or too long, the ID token
+    failed verification, or its nonce names no page this browser was shown
+    (unknown, expired or already used). Nothing was stored.
+
+    :ivar reason: which check failed (``csrf``, ``origin``, ``field``,
+        ``nonce``, ``hosted_domain``, or an ID-token reason such as
+        ``signature``, ``audience``, ``issuer``, ``expired``).
+    """
+
+    code = 400
+    error_code = "gis_refused"
+    title = "Sign-in refused"
+    description = "This sign-in could not be accepted. Please reload the page and try again."
+
+    def __init__(self, reason: str = "invalid", description: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(description)

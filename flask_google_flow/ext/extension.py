@@ -22,7 +22,7 @@ from flask_session import Session
 
 from ..core.client_secrets import load_client_secrets_file, validate_client_config
 from ..core.provider import ProviderClient
-from . import current, decorators, refresh, views
+from . import current, decorators, gsi, gsi_markup, refresh, views
 from .checks import check_configuration
 from .config import Settings, check_option_names, resolve_settings
 from .endpoints import base_metadata, check_configured_urls
@@ -49,6 +49,7 @@ from .storage import (
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
+    from markupsafe import Markup
 
     from .refresh import GoogleAuthorizedSession
 
@@ -133,7 +134,9 @@ class GoogleFlow:
         and after every token refresh (then *id_info* is the claims kept at
         sign-in, with ``sub``; the return value is ignored), with the
         :class:`google.oauth2.credentials.Credentials` and the verified ID-token
-        claims (``{}`` when ``openid`` was not requested). Partial consent:
+        claims (``{}`` when ``openid`` was not requested). After a sign-in
+        through ``POST /gsi`` (Google's button or One Tap) *credentials* is
+        ``None``: that path brings an ID token and no OAuth tokens. Partial consent:
         ``credentials.scopes`` are the scopes requested and
         ``credentials.granted_scopes`` those the user actually granted. Key what you keep by
         ``id_info["sub"]``.
@@ -267,6 +270,23 @@ class GoogleFlow:
             "Callable[[ViewT], ViewT]", decorators.required(self._required_scopes.update, scopes)
         )
 
+    def sign_in_button(self, **options: Any) -> Markup:
+        """A "Sign in with Google" button (Google Identity Services) for this page.
+
+        The Jinja global ``google_sign_in_button(**options)`` is the same; see
+        :func:`flask_google_flow.ext.gsi_markup.sign_in_button` for the options.
+        The credential is posted to ``POST /gsi``.
+        """
+        return gsi_markup.sign_in_button(**options)
+
+    def one_tap(self, **options: Any) -> Markup:
+        """The One Tap prompt (FedCM where available) for this page.
+
+        The Jinja global ``google_one_tap(**options)`` is the same; see
+        :func:`flask_google_flow.ext.gsi_markup.one_tap` for the options.
+        """
+        return gsi_markup.one_tap(**options)
+
     @property
     def required_scopes(self) -> frozenset[str]:
         """Scopes named in :meth:`required` decorators so far (allowed in ``/authorize?scope=``)."""
@@ -349,6 +369,8 @@ class GoogleFlow:
             redirect_uris_by_path=_redirect_uris_by_path(client),
         )
         app.extensions[EXTENSION_KEY] = state
+        app.add_template_global(gsi_markup.sign_in_button, "google_sign_in_button")
+        app.add_template_global(gsi_markup.one_tap, "google_one_tap")
         if settings.register_blueprint:
             app.register_blueprint(
                 self.make_blueprint(settings.blueprint_name), url_prefix=settings.url_prefix
@@ -357,11 +379,17 @@ class GoogleFlow:
     def make_blueprint(self, name: str = "google_flow") -> Blueprint:
         """A new blueprint with the sign-in routes, to mount yourself.
 
+        The routes of :func:`flask_google_flow.ext.views.make_blueprint` plus
+        ``POST /gsi`` (:mod:`flask_google_flow.ext.gsi`), registered here
+        because that module builds on the views module.
+
         Use it with ``GOOGLE_FLOW_REGISTER_BLUEPRINT = False`` to nest the routes
         inside your own blueprint; the endpoint names then carry your
         blueprint's name as a prefix (``"account.google_flow.authorize"``).
         """
-        return views.make_blueprint(name)
+        blueprint = views.make_blueprint(name)
+        blueprint.add_url_rule("/gsi", "gsi", gsi.gsi, methods=["POST"])
+        return blueprint
 
     @staticmethod
     def _load_client(app: Flask, settings: Settings) -> tuple[str, Mapping[str, Any]]:

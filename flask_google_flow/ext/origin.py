@@ -21,7 +21,7 @@ from flask import request
 
 from .errors import CrossOriginRequest
 
-__all__ = ["CrossOriginRequest", "check_same_origin", "origin_of"]
+__all__ = ["CrossOriginRequest", "check_same_origin", "claimed_origin", "origin_of"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -40,14 +40,21 @@ def origin_of(url: str) -> tuple[str, str, int] | None:
     return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
 
 
+def claimed_origin() -> tuple[str, str, int] | None:
+    """The current request's origin by its ``Origin`` header, else its ``Referer``.
+
+    ``None`` for ``Origin: null``, an unparsable value, or neither header.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin_of(origin) if origin.strip().lower() != "null" else None
+    referer = request.headers.get("Referer")
+    return origin_of(referer) if referer else None
+
+
 def check_same_origin() -> None:
     """Raise :class:`~flask_google_flow.ext.errors.CrossOriginRequest` unless same-origin."""
     own = origin_of(request.host_url)
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        claimed = origin_of(origin) if origin.strip().lower() != "null" else None
-    else:
-        referer = request.headers.get("Referer")
-        claimed = origin_of(referer) if referer else None
+    claimed = claimed_origin()
     if own is None or claimed is None or claimed != own:
         raise CrossOriginRequest()

@@ -484,12 +484,21 @@ def sign_in_url(state: Any, extra_scopes: Iterable[str] = ()) -> str:
 
     Signed in but the credentials are gone: through consent again (only a new
     consent brings a new refresh token, see :func:`reauthorization_url`).
-    Otherwise ``/authorize?next=<this page>``, asking for *extra_scopes* in
-    the same consent.
+    Signed in through ``POST /gsi`` (an ID token, no OAuth tokens): through
+    ``/authorize`` with ``login_hint`` = the user's ``sub``, so Google skips
+    its account chooser, asking for *extra_scopes* too. Otherwise
+    ``/authorize?next=<this page>``, asking for *extra_scopes* in the same consent.
     """
-    if signed_in_record() is not None:
-        return reauthorization_url(state)
+    record = signed_in_record()
     scope = " ".join(extra_scopes) or None
+    if record is not None and record.get("source") == "gsi":
+        # Signed in through POST /gsi (no tokens yet): the same account, no chooser.
+        hint = record.get("sub")
+        return url_for(
+            state.endpoint("authorize"), next=current_path(), scope=scope, login_hint=hint
+        )
+    if record is not None:
+        return reauthorization_url(state)
     return url_for(state.endpoint("authorize"), next=current_path(), scope=scope)
 
 

@@ -40,8 +40,9 @@ SESSION_CREDENTIALS_KEY = "_google_flow_credentials"
 #: ID-token claims that only matter while verifying, not afterwards.
 _TRANSIENT_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "iat", "exp", "auth_time"})
 
-#: ``store(credentials, id_info)``; its return value is used only if it is a response.
-StoreCallback = Callable[[Credentials, Mapping[str, Any]], Any]
+#: ``store(credentials, id_info)`` (credentials ``None`` after a ``POST /gsi`` sign-in);
+#: its return value is used only if it is a response.
+StoreCallback = Callable[[Credentials | None, Mapping[str, Any]], Any]
 #: ``load(sub) -> Credentials | None``.
 LoadCallback = Callable[[str | None], Credentials | None]
 #: ``delete(sub) -> None``.
@@ -98,10 +99,12 @@ class CredentialStore(ABC):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> Response | None:
         """Keep *credentials* of the user *id_info* describes.
+
+        *credentials* is ``None`` after a sign-in through ``POST /gsi``.
 
         :returns: a response to send instead of the redirect to ``next``, or ``None``.
         """
@@ -197,10 +200,20 @@ class SessionCredentialStore(CredentialStore):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> None:
-        """Write the credentials' data (encrypted with a cipher) into the session."""
+        """Write the credentials' data (encrypted with a cipher) into the session.
+
+        ``None`` (a sign-in through ``POST /gsi``, which brings no tokens)
+        keeps the credentials already there only if they are the same user's.
+        """
+        if credentials is None:
+            previous = session.get(SESSION_USER_KEY)
+            same_user = isinstance(previous, dict) and previous.get("sub") == id_info.get("sub")
+            if not same_user:
+                session.pop(SESSION_CREDENTIALS_KEY, None)
+            return
         session[SESSION_CREDENTIALS_KEY] = self._value(credentials)
 
     def load(self, session: MutableMapping[str, Any], sub: str | None) -> Credentials | None:
@@ -250,7 +263,7 @@ class CallbackCredentialStore(CredentialStore):
     def save(
         self,
         session: MutableMapping[str, Any],
-        credentials: Credentials,
+        credentials: Credentials | None,
         id_info: Mapping[str, Any],
     ) -> Response | None:
         """Call the app's ``store``; its return value is passed on only if it is a response.

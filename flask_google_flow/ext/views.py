@@ -22,7 +22,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request, session, url_for
@@ -48,6 +48,9 @@ from .pending import BINDING_SESSION_KEY, PendingFlow
 from .resilience import discard_session_changes, on_session_save_failure
 from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
+
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
 
 logger = logging.getLogger("flask_google_flow")
 
@@ -388,6 +391,8 @@ def _finish_sign_in(
         raise errors.UnknownStateError(reason="missing")
 
     pending = _consume_pending(state, app, sess, state_value)
+    if not pending.code_verifier:  # a GIS nonce record (ext/gsi.py), not a redirect flow
+        raise errors.UnknownStateError(reason="unknown")
     try:
         return _finish_pending(
             state, app, sess, pending, progress, issuer=issuer, code=code, error=error
@@ -440,6 +445,34 @@ def _finish_pending(
             # stays the one place credentials are made.
             flow.oauth2session.token = {**token, "refresh_token": carried}
     credentials = flow.credentials
+    return complete_sign_in(
+        state, app, sess, credentials, id_info, scopes, pending.next_url, progress=progress
+    )
+
+
+def complete_sign_in(
+    state: AppState,
+    app: Flask,
+    sess: SessionMixin,
+    credentials: Credentials | None,
+    id_info: dict[str, Any],
+    scopes: list[str],
+    next_url: str,
+    *,
+    progress: _Progress | None = None,
+) -> Response:
+    """The last step of every sign-in, once the ID token is verified.
+
+    Store → session record → new session id → ``login_succeeded`` → redirect
+    to *next_url* (or the store's own response). Used by ``/oauth2callback``
+    and by ``POST /gsi``; the latter has no OAuth tokens, so *credentials* is
+    ``None`` there, *scopes* are the scopes already granted to this user in
+    this session (or none), and the record is marked ``"source": "gsi"``.
+    *progress* records that ``store`` ran, for ``login_failed(store_ran=True)``
+    when the session cannot be written afterwards.
+    """
+    progress = progress if progress is not None else _Progress()
+    store = state.credential_store()
     try:
         response = store.save(sess, credentials, id_info)
     except Exception as exc:
@@ -449,14 +482,18 @@ def _finish_pending(
     progress.id_info = id_info
     on_session_save_failure(functools.partial(_session_not_saved, app, progress))
 
-    granted = list(credentials.granted_scopes or scopes)
-    sess[SESSION_USER_KEY] = {
+    granted = list(scopes if credentials is None else credentials.granted_scopes or scopes)
+    record = {
         "sub": id_info.get("sub"),
         "claims": kept_claims(id_info),
         "scopes": granted,
         "requested": list(scopes),
     }
-    remember_declined(sess, pending.next_url, scopes, granted)
+    if credentials is None:
+        record["source"] = "gsi"
+    sess[SESSION_USER_KEY] = record
+    if credentials is not None:
+        remember_declined(sess, next_url, scopes, granted)
     forget_current()
     try:
         handoff.leave(
@@ -480,7 +517,7 @@ def _finish_pending(
     )
     if response is not None:  # the store answered the callback itself
         return errors.no_store(response)
-    return errors.no_store(redirect(pending.next_url, code=302))
+    return errors.no_store(redirect(next_url, code=302))
 
 
 def _stored_refresh_token(
@@ -511,7 +548,7 @@ def _stored_refresh_token(
     return previous.refresh_token if previous is not None else None
 
 
-def _verify_id_token(state: AppState, raw: Any, nonce: str) -> dict[str, Any]:
+def _verify_id_token(state: AppState, raw: Any, nonce: str | None) -> dict[str, Any]:
     if not raw or not isinstance(raw, str):
         raise errors.InvalidIDTokenError(reason="missing")
     settings = state.settings

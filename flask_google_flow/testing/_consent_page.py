@@ -55,7 +55,8 @@ def render_consent_page(
     accounts = list(accounts)
     hint = (request.login_hint or "").lower()
     domain = request.hosted_domain
-    chosen = next((a for a in accounts if a.email.lower() == hint), None)
+    # Like Google, login_hint may be the email or the sub.
+    chosen = next((a for a in accounts if hint in (a.email.lower(), a.sub)), None)
     if chosen is None and domain:
         chosen = next((a for a in accounts if a.hosted_domain == domain), None)
     if chosen is None and request.include_granted_scopes and granted is not None:

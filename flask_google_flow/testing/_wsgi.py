@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import _gsi
 from ._authorization import AuthorizationRequestError
 from ._consent_page import render_consent_page, render_error_page
 from ._endpoints import (
@@ -23,6 +24,7 @@ from ._endpoints import (
     USERINFO_PATHS,
 )
 from ._failures import SimulatedTimeout
+from ._gsi import GSI_ACCOUNTS_PATH, GSI_CLIENT_PATH, GSI_CREDENTIAL_PATH
 from ._model import OAuthError, canonical_scopes
 
 if TYPE_CHECKING:
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
 IN_PROCESS_ENVIRON_KEY = "flask_google_flow.testing.in_process"
 
 #: The endpoints a browser visits (served over plain http on loopback in server mode).
-FRONT_CHANNEL = frozenset({"authorize"})
+#: What a browser visits: the consent page and the stand-in GIS script with its calls.
+FRONT_CHANNEL = frozenset({"authorize", "gsi_client", "gsi_accounts", "gsi_credential"})
 CHANNELS = ("all", "front", "back")
 
 
@@ -81,6 +84,9 @@ class FakeGoogleApp:
                 *_rules("userinfo", USERINFO_PATHS, ["GET", "POST"]),
                 Rule(CERTS_PEM_PATH, endpoint="certs_pem", methods=["GET"]),
                 Rule(JWKS_PATH, endpoint="jwks", methods=["GET"]),
+                Rule(GSI_CLIENT_PATH, endpoint="gsi_client", methods=["GET"]),
+                Rule(GSI_ACCOUNTS_PATH, endpoint="gsi_accounts", methods=["GET"]),
+                Rule(GSI_CREDENTIAL_PATH, endpoint="gsi_credential", methods=["POST"]),
             ]
         )
 
@@ -99,6 +105,9 @@ class FakeGoogleApp:
             self.fake.count_request("other")
             return self._wrong_channel(endpoint)(environ, start_response)
         counted = "certs" if endpoint in {"certs_pem", "jwks"} else endpoint
+        if endpoint.startswith("gsi_"):
+            self.fake.count_request("gsi")
+            return getattr(_gsi, endpoint[4:])(self.fake, request)(environ, start_response)
         self.fake.count_request(counted)
         failure = self._scripted_failure(counted, environ)
         response = failure or getattr(self, f"_{endpoint}")(request)

@@ -172,7 +172,8 @@ class FakeGoogle:
         self._tampers = CountedHooks()
         self.request_counts: collections.Counter[str] = collections.Counter()
         """Requests served per endpoint: ``authorize``, ``token``, ``certs`` (v1 and
-        v3), ``userinfo``, ``revoke``, ``discovery``; failed ones included."""
+        v3), ``userinfo``, ``revoke``, ``discovery``, ``gsi`` (the stand-in GIS
+        script's endpoints); failed ones included."""
         self.default_client = self.add_client(
             client_id, client_secret, client_type=client_type, redirect_uris=redirect_uris
         )
@@ -383,7 +384,9 @@ class FakeGoogle:
         if isinstance(account, Account):
             return account
         if account is None:
+            # Like Google, login_hint may be the email or the sub.
             by_hint = {email.lower(): acc for email, acc in self.accounts.items()}
+            by_hint.update((acc.sub, acc) for acc in self.accounts.values())
             return by_hint.get((hint or "").lower(), self.default_account)
         try:
             return self.accounts[account]
@@ -812,6 +815,39 @@ class FakeGoogle:
             raw[len(raw) // 2] ^= 0xFF
             token = f"{head}.{payload}.{b64url(bytes(raw))}"
         return token
+
+    def gsi_credential(
+        self,
+        account: str | Account | None = None,
+        *,
+        nonce: str | None = None,
+        client_id: str | None = None,
+    ) -> str:
+        """An ID token as Google Identity Services posts it (the ``credential`` field).
+
+        Signed with the fake's key, ``aud``/``azp`` = the client id, ``iss`` =
+        :attr:`issuer`, the ``openid email profile`` claims, ``nonce`` when
+        given; scripted tampering (:meth:`tamper_id_token`) applies.
+
+        :param account: an email (added if unknown) or :class:`Account`;
+            default: the default account.
+        :param nonce: the page's ``data-nonce``.
+        :param client_id: default: the default client's id.
+        """
+        if isinstance(account, str) and account not in self.accounts:
+            self.add_account(account)
+        audience = self._client(client_id).client_id
+        return self.id_token(self._account(account), audience, nonce=nonce)
+
+    @property
+    def gsi_script_url(self) -> str:
+        """URL of the stand-in GIS client script (``GOOGLE_FLOW_GSI_SCRIPT_URL``).
+
+        Served by the running server's browser-facing (plain-http) listener;
+        without a server, Google's real script URL.
+        """
+        front = self.front_channel_url
+        return f"{front}/gsi/client" if front else "https://accounts.google.com/gsi/client"
 
     # -- userinfo and revocation ---------------------------------------------------
 

@@ -46,7 +46,9 @@ Fixtures
     callback runs, ID tokens are verified, everything as in production), in one
     call — the equivalent of Flask-Login's test client.
     ``google_login.deny(client)`` presses "Cancel" on the consent screen
-    instead, and ``google_login.logout(client)`` posts to the logout route.
+    instead, ``google_login.gsi(client, account=..., next=...)`` signs in
+    through ``POST /gsi`` as the "Sign in with Google" button or One Tap does,
+    and ``google_login.logout(client)`` posts to the logout route.
 
 Example: testing a protected view
 ---------------------------------
@@ -347,23 +349,72 @@ class GoogleLogin:
             )
         return response.headers["Location"]
 
+    def gsi(
+        self,
+        client: FlaskClient,
+        account: str | Account | None = None,
+        next: str | None = None,
+        *,
+        check: bool = True,
+    ) -> TestResponse:
+        """Sign ``client`` in through ``POST /gsi``, as the "Sign in with Google" button does.
+
+        Makes this client's session a page nonce (as rendering the button
+        does), has the fake sign an ID token carrying it, and posts it with a
+        matching ``g_csrf_token`` cookie and field from the app's own origin.
+        The app's ``store`` runs as ``store(None, id_info)``.
+
+        :param account: the email signing in (added to the fake if unknown)
+            or an :class:`~flask_google_flow.testing.Account`; default: the
+            fake's default account.
+        :param next: where the app should send the browser afterwards.
+        :param check: fail the test (``AssertionError``) on an error status.
+        :returns: the ``/gsi`` response (normally a 302 to ``next``).
+        """
+        import secrets
+
+        from ..ext.gsi import CSRF_COOKIE, issue_nonce
+        from ..ext.state import app_state
+
+        app = client.application
+        with client.session_transaction() as sess:
+            nonce = issue_nonce(app, sess, next)
+        credential = self.fake.gsi_credential(
+            account, nonce=nonce, client_id=app_state(app).client_id
+        )
+        csrf = secrets.token_urlsafe(16)
+        client.set_cookie(CSRF_COOKIE, csrf)
+        path, origin = self._path_and_origin(app, "gsi")
+        response = client.post(
+            path,
+            data={"credential": credential, CSRF_COOKIE: csrf, "select_by": "btn"},
+            headers={"Origin": origin},
+        )
+        if check and response.status_code >= 400:
+            raise AssertionError(
+                f"signing in through /gsi failed: it answered {response.status}: {_text(response)}"
+            )
+        return response
+
+    @staticmethod
+    def _path_and_origin(app: Flask, name: str) -> tuple[str, str]:
+        from flask import url_for
+
+        from ..ext.state import app_state
+
+        with app.test_request_context():
+            full = app_state(app).endpoint(name)
+            path = url_for(full)
+            external = url_for(full, _external=True)
+        return path, "/".join(external.split("/", 3)[:3])
+
     def logout(self, client: FlaskClient, *, revoke: bool = False) -> TestResponse:
         """POST to the app's logout (or, with ``revoke=True``, revoke) route.
 
         Sends a same-origin ``Origin`` header, as a browser submitting the
         app's own form would.
         """
-        app = client.application
-        endpoint = "revoke" if revoke else "logout"
-        with app.test_request_context():
-            from flask import url_for
-
-            from ..ext.state import app_state
-
-            full = app_state(app).endpoint(endpoint)
-            path = url_for(full)
-            external = url_for(full, _external=True)
-        origin = "/".join(external.split("/", 3)[:3])
+        path, origin = self._path_and_origin(client.application, "revoke" if revoke else "logout")
         return client.post(path, headers={"Origin": origin})
 
     @staticmethod

@@ -4,7 +4,7 @@ Under gunicorn (``tests.backends.load_app:create_app()``) it reads
 ``GF_BACKEND`` (``files``, ``redis``, ``memcached``, ``postgresql``,
 ``mariadb``, ``sqlite``), ``GF_BACKEND_URL``, ``GF_FOLDER`` (files and
 SQLite), ``GF_STORE_LOG`` (one line per ``store`` call: the account's
-``sub``), plus ``SECRET_KEY``, ``GOOGLE_CLIENT_CONFIG`` and
+``sub``), plus ``SECRET_KEY``, ``GOOGLE_CLIENT_CONFIG``, ``GOOGLE_FLOW_CA_BUNDLE`` and
 ``GOOGLE_FLOW_DISCOVERY_URL``.
 """
 
@@ -30,6 +30,7 @@ def build_app(
     folder: Path,
     client_config: Mapping[str, Any],
     discovery_url: str,
+    ca_bundle: str,
     on_store: Callable[[Any, Mapping[str, Any]], None],
     secret_key: str = "backend-test-secret",
 ) -> Flask:
@@ -39,6 +40,7 @@ def build_app(
         SECRET_KEY=secret_key,
         GOOGLE_CLIENT_CONFIG=dict(client_config),
         GOOGLE_FLOW_DISCOVERY_URL=discovery_url,
+        GOOGLE_FLOW_CA_BUNDLE=ca_bundle,  # the fake's https back channel
     )
     servers.configure(app, backend, url=url, folder=folder)
     extension = GoogleFlow()
@@ -75,6 +77,7 @@ def create_app() -> Flask:
         folder=Path(os.environ["GF_FOLDER"]),
         client_config=json.loads(os.environ["GOOGLE_CLIENT_CONFIG"]),
         discovery_url=os.environ["GOOGLE_FLOW_DISCOVERY_URL"],
+        ca_bundle=os.environ["GOOGLE_FLOW_CA_BUNDLE"],
         on_store=store,
         secret_key=os.environ["SECRET_KEY"],
     )

@@ -70,6 +70,7 @@ def serve_app(
                 folder=tmp_path,
                 client_config=fake_google.client_config([server.url + "/oauth2callback"]),
                 discovery_url=fake_google.discovery_url,
+                ca_bundle=fake_google.ca_cert,
                 on_store=store,
             )
             assert type(GoogleFlow.state(app).pending.store) is EXPECTED_STORE[backend]

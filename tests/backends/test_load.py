@@ -54,6 +54,8 @@ def test_sign_ins_under_load_complete_exactly_once(
         "SECRET_KEY": "load-secret",
         "GOOGLE_CLIENT_CONFIG": json.dumps(fake_google.client_config([base + "/oauth2callback"])),
         "GOOGLE_FLOW_DISCOVERY_URL": fake_google.discovery_url,
+        # The CA alone, not the full bundle: each new TLS connection to the fake loads it.
+        "GOOGLE_FLOW_CA_BUNDLE": fake_google.ca_cert,
         "GF_BACKEND": backend,
         "GF_BACKEND_URL": backend_url,
         "GF_FOLDER": str(tmp_path),

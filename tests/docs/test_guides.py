@@ -160,3 +160,29 @@ def test_migration_client_config_is_accepted(tmp_path):
         }
     }
     assert validate_client_config(config)[0] == "web"
+
+
+def test_gsi_guide_button_one_tap_and_api_access_afterwards(fake, tmp_path):
+    import re
+
+    module = load_example("gsi_sign_in")
+    app = module.create_app(_config(fake, tmp_path))
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('id="g_id_onload"') == 1 and 'data-theme="filled_blue"' in page
+    nonce = re.search(r'data-nonce="([^"]+)"', page).group(1)
+    client.set_cookie("g_csrf_token", "t")
+    response = client.post(
+        "/gsi",
+        data={"credential": fake.gsi_credential(nonce=nonce), "g_csrf_token": "t"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert response.status_code == 302
+    sub = fake.default_account.sub
+    assert module.users[sub]["credentials"] is None
+    assert "Hello Test User" in client.get("/").get_data(as_text=True)
+    location = client.get("/calendar").headers["Location"]
+    assert f"login_hint={sub}" in location
+    assert sign_in(client, fake, start=location).status_code == 302
+    assert module.users[sub]["credentials"].refresh_token
+    assert client.get("/calendar").get_data(as_text=True) == "your calendar..."
