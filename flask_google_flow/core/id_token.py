@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..exceptions import HostedDomainError, IDTokenError, MalformedResponseError
 
-__all__ = ["CertsCache", "parse_cache_lifetime", "verify_id_token"]
+__all__ = ["CertsCache", "parse_cache_lifetime", "verify_id_token", "verify_signed_jwt"]
 
 logger = logging.getLogger(__name__)
 
@@ -309,39 +309,15 @@ def _number(claims: Mapping[str, Any], name: str, *, required: bool) -> float | 
     return value
 
 
-def verify_id_token(
-    token: str,
-    *,
-    certs: CertsCache,
-    audience: str,
-    issuers: Collection[str],
-    nonce: str | None,
-    hosted_domain: str | None = None,
-    leeway: float = 60.0,
-    now: float | None = None,
-    max_age: float | None = None,
-) -> dict[str, Any]:
-    """Verify an RS256-signed ID token and return its claims.
+def verify_signed_jwt(token: str, *, certs: CertsCache) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check a compact RS256 JWS's form and signature; return its header and payload.
 
-    :param token: the compact JWS (``header.payload.signature``).
-    :param certs: the provider's signing keys.
-    :param audience: the OAuth client id; ``aud`` must be it (or a list of
-        only it) and ``azp``, when present, must be it.
-    :param issuers: the accepted ``iss`` values (:attr:`ProviderMetadata.issuers`).
-    :param nonce: the nonce sent in the authorization request; ``None`` when
-        none was sent (then the claim is not checked).
-    :param hosted_domain: the Google Workspace domain the account must belong
-        to (``hd`` claim, compared case-insensitively); ``None`` for any.
-    :param leeway: allowed clock skew in seconds for ``exp``, ``iat`` and
-        ``auth_time``.
-    :param now: the current time (unix seconds); defaults to :func:`time.time`.
-    :param max_age: when the authorization request had ``max_age``, the
-        longest time since the user authenticated: checked against
-        ``auth_time``, or against ``iat`` if the provider sent no ``auth_time``
-        (Google often does not).
-    :returns: the claims.
-    :raises IDTokenError: a check failed; ``reason`` says which (see the module table).
-    :raises HostedDomainError: ``hd`` is missing or another domain.
+    The first four checks of :func:`verify_id_token` (``malformed``,
+    ``algorithm``, ``unknown_key``, ``signature``), shared by every signed JWT
+    the package accepts (ID tokens, security event tokens). No claim is checked.
+
+    :raises IDTokenError: ``reason`` is ``malformed``, ``algorithm``,
+        ``unknown_key`` or ``signature``.
     :raises ProviderError: fetching the signing keys failed.
     """
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _JWT_RE.fullmatch(token):
@@ -377,6 +353,45 @@ def verify_id_token(
         raise _fail("the ID token's payload is not valid JSON", "malformed") from None
     if not isinstance(claims, dict):
         raise _fail("the ID token's payload is not a JSON object", "malformed")
+    return header, claims
+
+
+def verify_id_token(
+    token: str,
+    *,
+    certs: CertsCache,
+    audience: str,
+    issuers: Collection[str],
+    nonce: str | None,
+    hosted_domain: str | None = None,
+    leeway: float = 60.0,
+    now: float | None = None,
+    max_age: float | None = None,
+) -> dict[str, Any]:
+    """Verify an RS256-signed ID token and return its claims.
+
+    :param token: the compact JWS (``header.payload.signature``).
+    :param certs: the provider's signing keys.
+    :param audience: the OAuth client id; ``aud`` must be it (or a list of
+        only it) and ``azp``, when present, must be it.
+    :param issuers: the accepted ``iss`` values (:attr:`ProviderMetadata.issuers`).
+    :param nonce: the nonce sent in the authorization request; ``None`` when
+        none was sent (then the claim is not checked).
+    :param hosted_domain: the Google Workspace domain the account must belong
+        to (``hd`` claim, compared case-insensitively); ``None`` for any.
+    :param leeway: allowed clock skew in seconds for ``exp``, ``iat`` and
+        ``auth_time``.
+    :param now: the current time (unix seconds); defaults to :func:`time.time`.
+    :param max_age: when the authorization request had ``max_age``, the
+        longest time since the user authenticated: checked against
+        ``auth_time``, or against ``iat`` if the provider sent no ``auth_time``
+        (Google often does not).
+    :returns: the claims.
+    :raises IDTokenError: a check failed; ``reason`` says which (see the module table).
+    :raises HostedDomainError: ``hd`` is missing or another domain.
+    :raises ProviderError: fetching the signing keys failed.
+    """
+    _header, claims = verify_signed_jwt(token, certs=certs)
 
     if claims.get("iss") not in issuers or not isinstance(claims.get("iss"), str):
         raise _fail("the ID token was issued by an unexpected issuer", "issuer")

@@ -279,6 +279,39 @@ OPTIONS: tuple[Option, ...] = (
         "Folder of the embedded filesystem session backend, used when the app "
         "has not configured Flask-Session. Default: ``<instance>/google_flow_sessions``.",
     ),
+    Option(
+        "risc_enabled",
+        "GOOGLE_FLOW_RISC_ENABLED",
+        False,
+        _boolean,
+        "Serve ``POST /risc``, the Cross-Account Protection receiver of Google's security "
+        "events (see the Cross-Account Protection guide). Needs a session backend the "
+        "extension addresses directly (Redis, or the CacheLib/filesystem ones).",
+    ),
+    Option(
+        "risc_configuration_url",
+        "GOOGLE_FLOW_RISC_CONFIGURATION_URL",
+        "https://accounts.google.com/.well-known/risc-configuration",
+        str,
+        "The transmitter's RISC configuration (its SETs' ``issuer`` and ``jwks_uri``), "
+        "cached per its HTTP cache headers.",
+    ),
+    Option(
+        "risc_audiences",
+        "GOOGLE_FLOW_RISC_AUDIENCES",
+        (),
+        _scope_list,
+        "Further client ids of the same Google Cloud project (Android, iOS...) accepted "
+        "in a security event's ``aud``, besides this app's client id.",
+    ),
+    Option(
+        "risc_max_age",
+        "GOOGLE_FLOW_RISC_MAX_AGE",
+        86400,
+        int,
+        "Oldest security event accepted, in seconds since its ``iat`` (Google redelivers "
+        "for a while); its ``jti`` is remembered this long, so a replay does nothing.",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -315,6 +348,10 @@ class Settings:
     revoke_status_param: str
     clock_skew: float
     session_dir: str | None
+    risc_enabled: bool
+    risc_configuration_url: str
+    risc_audiences: tuple[str, ...]
+    risc_max_age: int
 
     @property
     def effective_api_timeout(self) -> float:
@@ -370,4 +407,6 @@ def resolve_settings(config: Mapping[str, Any], arguments: Mapping[str, Any]) ->
         raise ValueError("GOOGLE_FLOW_API_TIMEOUT must be positive")
     if settings.refresh_leeway < 0:
         raise ValueError("GOOGLE_FLOW_REFRESH_LEEWAY must not be negative")
+    if settings.risc_max_age <= 0:
+        raise ValueError("GOOGLE_FLOW_RISC_MAX_AGE must be positive")
     return settings

@@ -35,13 +35,14 @@ from ..exceptions import (
     ProviderError,
 )
 from ..flow import authorization_request_url, code_challenge_s256, parse_token_response
-from . import errors, signals
+from . import errors, risc, signals
 from .current import forget_current
 from .decorators import remember_declined
 from .origin import check_same_origin
 from .pending import PendingFlow
 from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
+from .user_sessions import remember_sign_in
 
 logger = logging.getLogger("flask_google_flow")
 
@@ -67,6 +68,7 @@ def make_blueprint(name: str = "google_flow") -> Blueprint:
     blueprint.add_url_rule("/revoke", "revoke", revoke, methods=["POST"])
     blueprint.add_url_rule("/logout", "logout", logout, methods=["POST"])
     blueprint.record(_remember_endpoint_prefix)
+    blueprint.record(risc.setup)  # POST /risc, only with GOOGLE_FLOW_RISC_ENABLED
     return blueprint
 
 
@@ -324,6 +326,7 @@ def _finish_sign_in(state: AppState, app: Flask, sess: SessionMixin) -> Response
         "scopes": granted,
         "requested": list(scopes),
     }
+    remember_sign_in(app, sess, id_info.get("sub"), credentials)
     remember_declined(sess, pending.next_url, scopes, granted)
     forget_current()
     _rotate_session_id(app, sess)

@@ -70,6 +70,7 @@ class FakeGoogleApp:
                 *_rules("userinfo", USERINFO_PATHS, ["GET", "POST"]),
                 Rule(CERTS_PEM_PATH, endpoint="certs_pem", methods=["GET"]),
                 Rule(JWKS_PATH, endpoint="jwks", methods=["GET"]),
+                *fake.risc.rules(),
             ]
         )
 
@@ -87,6 +88,8 @@ class FakeGoogleApp:
         counted = "certs" if endpoint in {"certs_pem", "jwks"} else endpoint
         self.fake.count_request(counted)
         failure = self._scripted_failure(counted, environ)
+        if endpoint.startswith("risc_"):
+            return self.fake.risc.respond(endpoint, request)(environ, start_response)
         response = failure or getattr(self, f"_{endpoint}")(request)
         return response(environ, start_response)
 

@@ -153,3 +153,18 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             self.cache.delete(self.key_prefix + key)
         except OSError as exc:
             raise _unavailable(exc) from exc
+
+    def get(self, key: str) -> str | None:
+        """The record, or ``None`` (``cache.get``)."""
+        try:
+            value = self.cache.get(self.key_prefix + key)
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        return value if value is None or isinstance(value, str) else str(value)
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """``cache.add``: atomic for Redis and memcached caches, check-then-set for files."""
+        try:
+            return bool(self.cache.add(self.key_prefix + key, value, timeout=max(int(ttl), 1)))
+        except OSError as exc:
+            raise _unavailable(exc) from exc
