@@ -53,7 +53,8 @@ none of our users), ``event`` (the event's JSON object) and ``jti``. Sent with t
 app as sender, in an app context without a request session."""
 
 sessions_revoked = _signals.signal("sessions-revoked")
-"""RISC ``sessions-revoked``: the user's sessions were ended. Arguments: ``sub``, ``event``, ``jti``."""
+"""RISC ``sessions-revoked``: the user's sessions were ended.
+Arguments: ``sub``, ``event``, ``jti``."""
 
 tokens_revoked = _signals.signal("tokens-revoked")
 """RISC ``tokens-revoked``: the user's sessions were ended and stored credentials

@@ -56,6 +56,10 @@ def _json(body: Any, status: int = 200, **headers: str) -> Response:
     return response
 
 
+def _no_stream() -> Response:
+    return _json({"error": {"code": 404, "message": "Project has no RISC configuration."}}, 404)
+
+
 class FakeRisc:
     """Cross-Account Protection of one :class:`~flask_google_flow.testing.FakeGoogle`.
 
@@ -166,7 +170,7 @@ class FakeRisc:
         sub: str | None = None,
         account: str | None = None,
         refresh_token: str | None = None,
-        token_identifier_alg: str = "hash_base64_sha512_sha512",
+        token_identifier_alg: str = "hash_base64_sha512_sha512",  # noqa: S107 - not a secret
         push_to: str | None = None,
         claims: dict[str, Any] | None = None,
         key: SigningKey | None = None,

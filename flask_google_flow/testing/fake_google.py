@@ -732,7 +732,7 @@ class FakeGoogle:
         return token
 
     def risc_event(self, event_type: str, **options: Any) -> str:
-        """A signed Cross-Account Protection SET; see :meth:`FakeRisc.event <._risc.FakeRisc.event>`.
+        """A signed Cross-Account Protection SET (see :meth:`._risc.FakeRisc.event`).
 
         ``fake.risc_event("sessions-revoked", sub=account.sub)`` returns the
         token to POST to the app's ``/risc``; ``push_to=url`` also sends it.
