@@ -67,6 +67,7 @@ def configure(app: Flask) -> None:
         EXAMPLE_DEV_MODE=True,
         GOOGLE_CLIENT_CONFIG=client_config,
         GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
+        GOOGLE_FLOW_RISC_CONFIGURATION_URL=fake.risc.configuration_url,
     )
     app.before_request(register_callback)
 

@@ -271,3 +271,36 @@ def test_sessions_signed_in_before_risc_was_enabled_are_ended_too(make_app, fake
     assert signed_in(browser)
     push(on, fake.risc_event("sessions-revoked", sub=fake.default_account.sub))
     assert not signed_in(browser)
+
+
+def test_a_session_backend_failure_is_503_and_the_redelivery_acts(app, fake, users, recorder):
+    """Nothing is half-done for good: the jti is released, so Google's retry works."""
+    from flask_google_flow.ext.errors import SessionUnavailable
+
+    alice, alice_sub = users["alice"]
+    sessions = app.extensions["google_flow.risc"].sessions
+    real_end_all = sessions.end_all
+    calls = []
+
+    def failing_once(sub):
+        calls.append(sub)
+        if len(calls) == 1:
+            raise SessionUnavailable()
+        real_end_all(sub)
+
+    sessions.end_all = failing_once
+    token = fake.risc_event("sessions-revoked", sub=alice_sub)
+    failed = app.test_client().post("/risc", data=token, headers=SET_TYPE)
+    assert failed.status_code == 503
+    assert signed_in(alice)
+    push(app, token)
+    assert not signed_in(alice)
+
+
+def test_nothing_is_written_at_sign_in_while_risc_is_off(make_app, fake):
+    app = make_app(config={"GOOGLE_FLOW_RISC_ENABLED": False})
+    client = app.test_client()
+    sign_in(client, fake)
+    with client.session_transaction() as session:
+        assert "_google_flow_user" in session
+        assert "_google_flow_risc_mark" not in session
