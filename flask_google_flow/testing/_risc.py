@@ -243,7 +243,9 @@ class FakeRisc:
 
     # -- service accounts and the RISC API ------------------------------------------------
 
-    def service_account_info(self, email: str = "risc-admin@fake-project.iam.gserviceaccount.com"):
+    def service_account_info(
+        self, email: str = "risc-admin@fake-project.iam.gserviceaccount.com"
+    ) -> dict[str, str]:
         """A service-account key (the JSON of a key file) the RISC API will accept.
 
         :returns: a mapping to ``json.dump`` into a file for ``flask-google-flow-risc``.
