@@ -75,6 +75,7 @@ def configure(app: Flask) -> None:
         GOOGLE_FLOW_CA_BUNDLE=fake.ca_bundle,
         # The fake's stand-in for Google's GIS script: a working button and One Tap.
         GOOGLE_FLOW_GSI_SCRIPT_URL=fake.gsi_script_url,
+        GOOGLE_FLOW_RISC_CONFIGURATION_URL=fake.risc.configuration_url,
     )
     app.before_request(register_callback)
 

@@ -393,6 +393,39 @@ OPTIONS: tuple[Option, ...] = (
         "A function returning this request's Content-Security-Policy nonce, put on the "
         "GIS ``<script>`` tag. Default: ``request.csp_nonce`` when set (Flask-Talisman).",
     ),
+    Option(
+        "risc_enabled",
+        "GOOGLE_FLOW_RISC_ENABLED",
+        False,
+        _boolean,
+        "Serve ``POST /risc``, the Cross-Account Protection receiver of Google's security "
+        "events (see the Cross-Account Protection guide). Needs a session backend with a "
+        "pending-flow store of its own (every supported one; not the in-session fallback).",
+    ),
+    Option(
+        "risc_configuration_url",
+        "GOOGLE_FLOW_RISC_CONFIGURATION_URL",
+        "https://accounts.google.com/.well-known/risc-configuration",
+        str,
+        "The transmitter's RISC configuration (its SETs' ``issuer`` and ``jwks_uri``), "
+        "cached per its HTTP cache headers.",
+    ),
+    Option(
+        "risc_audiences",
+        "GOOGLE_FLOW_RISC_AUDIENCES",
+        (),
+        _scope_list,
+        "Further client ids of the same Google Cloud project (Android, iOS...) accepted "
+        "in a security event's ``aud``, besides this app's client id.",
+    ),
+    Option(
+        "risc_max_age",
+        "GOOGLE_FLOW_RISC_MAX_AGE",
+        86400,
+        int,
+        "Oldest security event accepted, in seconds since its ``iat`` (Google redelivers "
+        "for a while); its ``jti`` is remembered this long, so a replay does nothing.",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
@@ -433,6 +466,10 @@ class Settings:
     encryption_key: tuple[str, ...] = field(repr=False)
     rotation_grace: int
     pending_dir: str | None
+    risc_enabled: bool
+    risc_configuration_url: str
+    risc_audiences: tuple[str, ...]
+    risc_max_age: int
     gsi_script_url: str = "https://accounts.google.com/gsi/client"
     gsi_allowed_origins: tuple[str, ...] = ("https://accounts.google.com",)
     gsi_use_fedcm: bool = True
@@ -494,4 +531,6 @@ def resolve_settings(config: Mapping[str, Any], arguments: Mapping[str, Any]) ->
         raise ValueError("GOOGLE_FLOW_REFRESH_LEEWAY must not be negative")
     if settings.rotation_grace < 0:
         raise ValueError("GOOGLE_FLOW_ROTATION_GRACE must not be negative")
+    if settings.risc_max_age <= 0:
+        raise ValueError("GOOGLE_FLOW_RISC_MAX_AGE must be positive")
     return settings

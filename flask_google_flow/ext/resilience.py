@@ -494,3 +494,11 @@ class DeferredPendingFlowStore(PendingFlowStore):
     def delete(self, key: str) -> None:
         """Delegated to the real store."""
         self.resolved().delete(key)
+
+    def get(self, key: str) -> str | None:
+        """Delegated to the real store."""
+        return self.resolved().get(key)
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """Delegated to the real store."""
+        return self.resolved().add(key, value, ttl)

@@ -51,10 +51,56 @@ already invalid, ``"failed"`` when it could not be reached or the app's
 logged_out = _signals.signal("logged-out")
 """Sent after ``POST /logout``. Keyword argument: ``sub``."""
 
+security_event_received = _signals.signal("security-event-received")
+"""Sent for every event of a verified Cross-Account Protection SET (``POST /risc``),
+known type or not, after the extension acted on it. Keyword arguments:
+``event_type`` (the URI), ``name`` (``"sessions-revoked"``..., ``None`` for an
+undocumented type), ``sub`` (the Google account id, ``None`` when the event names
+none of our users), ``event`` (the event's JSON object) and ``jti``. Sent with the
+app as sender, in an app context without a request session."""
+
+sessions_revoked = _signals.signal("sessions-revoked")
+"""RISC ``sessions-revoked``: the user's sessions were ended.
+Arguments: ``sub``, ``event``, ``jti``."""
+
+tokens_revoked = _signals.signal("tokens-revoked")
+"""RISC ``tokens-revoked``: the user's sessions were ended and stored credentials
+deleted (the ``delete`` callback). Arguments: ``sub``, ``event``, ``jti``."""
+
+token_revoked = _signals.signal("token-revoked")
+"""RISC ``token-revoked`` for one refresh token. Arguments: ``sub`` (``None`` when the
+token is not one this app issued or remembers), ``token_identifier_alg``,
+``token`` (Google's identifier of it: a 16-character prefix or a double SHA-512
+hash, never the token itself), ``event``, ``jti``."""
+
+account_disabled = _signals.signal("account-disabled")
+"""RISC ``account-disabled``. Arguments: ``sub``, ``reason`` (``"hijacking"``,
+``"bulk-account"`` or ``None``), ``event``, ``jti``. With ``hijacking`` or no reason
+the user's sessions were ended and credentials deleted; lock the account or
+disable its Google sign-in here."""
+
+account_enabled = _signals.signal("account-enabled")
+"""RISC ``account-enabled``. Arguments: ``sub``, ``event``, ``jti``."""
+
+account_credential_change_required = _signals.signal("account-credential-change-required")
+"""RISC ``account-credential-change-required``. Arguments: ``sub``, ``event``, ``jti``."""
+
+risc_verification = _signals.signal("risc-verification")
+"""RISC ``verification`` (a test event, see ``flask-google-flow-risc verify``).
+Arguments: ``state`` (the string the verification request sent), ``event``, ``jti``."""
+
 __all__ = [
+    "account_credential_change_required",
+    "account_disabled",
+    "account_enabled",
     "credentials_refreshed",
     "credentials_revoked",
     "logged_out",
     "login_failed",
     "login_succeeded",
+    "risc_verification",
+    "security_event_received",
+    "sessions_revoked",
+    "token_revoked",
+    "tokens_revoked",
 ]

@@ -39,7 +39,7 @@ from ..exceptions import (
     ProviderError,
 )
 from ..flow import Flow
-from . import errors, handoff, signals
+from . import errors, handoff, risc, signals
 from .current import forget_current
 from .decorators import remember_declined
 from .diagnostics import host_mismatch, log_refusal, remember_start_host
@@ -48,6 +48,7 @@ from .pending import BINDING_SESSION_KEY, PendingFlow
 from .resilience import discard_session_changes, on_session_save_failure
 from .state import EXTENSION_KEY, AppState, app_state
 from .storage import SESSION_USER_KEY, CallbackCredentialStore, CredentialStore, kept_claims
+from .user_sessions import remember_sign_in
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -76,6 +77,7 @@ def make_blueprint(name: str = "google_flow") -> Blueprint:
     blueprint.add_url_rule("/revoke", "revoke", revoke, methods=["POST"])
     blueprint.add_url_rule("/logout", "logout", logout, methods=["POST"])
     blueprint.record(_remember_endpoint_prefix)
+    blueprint.record(risc.setup)  # POST /risc, only with GOOGLE_FLOW_RISC_ENABLED
     return blueprint
 
 
@@ -492,6 +494,7 @@ def complete_sign_in(
     if credentials is None:
         record["source"] = "gsi"
     sess[SESSION_USER_KEY] = record
+    remember_sign_in(app, sess, id_info.get("sub"), credentials)
     if credentials is not None:
         remember_declined(sess, next_url, scopes, granted)
     forget_current()

@@ -84,7 +84,7 @@ def intercept(
     callback = wsgi_callback(fake.wsgi_app)
     registered = []
     try:
-        for url in fake.endpoints.all_urls():
+        for url in (*fake.endpoints.all_urls(), *fake.risc.urls()):
             pattern = re.compile("^" + re.escape(url) + r"(?:\?.*)?$")
             for method in ("GET", "POST"):
                 registered.append(

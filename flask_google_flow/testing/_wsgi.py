@@ -87,6 +87,7 @@ class FakeGoogleApp:
                 Rule(GSI_CLIENT_PATH, endpoint="gsi_client", methods=["GET"]),
                 Rule(GSI_ACCOUNTS_PATH, endpoint="gsi_accounts", methods=["GET"]),
                 Rule(GSI_CREDENTIAL_PATH, endpoint="gsi_credential", methods=["POST"]),
+                *fake.risc.rules(),
             ]
         )
 
@@ -110,6 +111,8 @@ class FakeGoogleApp:
             return getattr(_gsi, endpoint[4:])(self.fake, request)(environ, start_response)
         self.fake.count_request(counted)
         failure = self._scripted_failure(counted, environ)
+        if endpoint.startswith("risc_"):
+            return self.fake.risc.respond(endpoint, request)(environ, start_response)
         response = failure or getattr(self, f"_{endpoint}")(request)
         return response(environ, start_response)
 

@@ -178,8 +178,11 @@ class FakeGoogle:
             client_id, client_secret, client_type=client_type, redirect_uris=redirect_uris
         )
         self.default_account = self.add_account(account_email, name="Test User")
+        from ._risc import FakeRisc
         from ._wsgi import FakeGoogleApp
 
+        self.risc = FakeRisc(self)
+        """Cross-Account Protection: SETs, RISC configuration, stream API (:class:`FakeRisc`)."""
         self.wsgi_app = FakeGoogleApp(self)
         """The WSGI application serving every endpoint (used by both modes)."""
 
@@ -848,6 +851,14 @@ class FakeGoogle:
         """
         front = self.front_channel_url
         return f"{front}/gsi/client" if front else "https://accounts.google.com/gsi/client"
+
+    def risc_event(self, event_type: str, **options: Any) -> str:
+        """A signed Cross-Account Protection SET (see :meth:`._risc.FakeRisc.event`).
+
+        ``fake.risc_event("sessions-revoked", sub=account.sub)`` returns the
+        token to POST to the app's ``/risc``; ``push_to=url`` also sends it.
+        """
+        return self.risc.event(event_type, **options)
 
     # -- userinfo and revocation ---------------------------------------------------
 

@@ -56,6 +56,28 @@ def _check_store(store: PendingFlowStore) -> None:
         results = _claim_race(store, key)
         assert results.count("the-value") == 1, results
         assert results.count(None) == THREADS - 1
+    _check_get_and_add(store)
+
+
+def _check_get_and_add(store: PendingFlowStore) -> None:
+    """``get`` reads without claiming; ``add`` creates once, even when raced (RISC's needs)."""
+    assert store.get("absent") is None
+    store.put("g", "kept", 60)
+    assert store.get("g") == "kept"
+    assert store.get("g") == "kept"  # not claimed
+    assert store.pop("g") == "kept"
+    assert store.add("a", "first", 60) is True
+    assert store.add("a", "second", 60) is False
+    assert store.get("a") == "first"
+    barrier = threading.Barrier(THREADS)
+
+    def add(n: int) -> bool:
+        barrier.wait(10)
+        return store.add("a-race", f"v{n}", 60)
+
+    with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
+        won = list(pool.map(add, range(THREADS)))
+    assert won.count(True) == 1, won
 
 
 # -- SQL -----------------------------------------------------------------------------

@@ -250,3 +250,41 @@ def test_folder_cannot_be_created(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(OSError):
         FilePendingFlowStore(blocker / "pending")
+
+
+# -- get / add (what Cross-Account Protection keeps) ----------------------------------
+
+
+def test_get_reads_without_claiming_and_ignores_expired(store, clock):
+    assert store.get("k") is None
+    store.put("k", "v", 10)
+    assert store.get("k") == "v"
+    assert store.get("k") == "v"
+    clock.now += 10
+    assert store.get("k") is None
+
+
+def test_add_creates_once_and_replaces_only_an_expired_record(store, clock, tmp_path):
+    assert store.add("k", "first", 10) is True
+    assert store.add("k", "second", 10) is False
+    assert store.get("k") == "first"
+    clock.now += 10
+    assert store.add("k", "third", 10) is True  # the expired record made room
+    assert store.get("k") == "third"
+    assert [p.name for p in tmp_path.joinpath("pending").iterdir()] == ["k.flow"]
+
+
+def test_add_raced_by_threads_creates_once(store):
+    barrier = threading.Barrier(12)
+    results: list[bool] = []
+
+    def add(n: int) -> None:
+        barrier.wait(10)
+        results.append(store.add("race", f"v{n}", 60))
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results.count(True) == 1, results

@@ -36,6 +36,21 @@ class PendingFlowStore(ABC):
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
 
+    def get(self, key: str) -> str | None:
+        """The value under ``key`` without removing it, or ``None``.
+
+        Optional (Cross-Account Protection needs it); a backend without it raises
+        :class:`NotImplementedError`.
+        """
+        raise NotImplementedError
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """Store ``value`` only if ``key`` is absent; whether it was stored.
+
+        Optional, like :meth:`get`; atomic where the backend allows (Redis ``SET NX``).
+        """
+        raise NotImplementedError
+
 
 def unavailable(exc: BaseException) -> SessionUnavailable:
     """A :class:`SessionUnavailable` caused by *exc*."""

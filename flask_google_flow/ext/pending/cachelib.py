@@ -112,6 +112,23 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         except self._errors as exc:
             raise _unavailable(exc) from exc
 
+    def get(self, key: str) -> str | None:
+        """The record, or ``None`` (``cache.get``)."""
+        try:
+            value = self.cache.get(self.key_prefix + key)
+        except self._errors as exc:
+            raise _unavailable(exc) from exc
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        return value if value is None or isinstance(value, str) else str(value)
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """``cache.add``: atomic for Redis and memcached caches."""
+        try:
+            return bool(self.cache.add(self.key_prefix + key, value, timeout=max(int(ttl), 1)))
+        except self._errors as exc:
+            raise _unavailable(exc) from exc
+
 
 class NoReplyCacheError(RuntimeError):
     """A cache client that answers without the server's reply cannot hold single-use records."""

@@ -149,6 +149,58 @@ class FilePendingFlowStore(PendingFlowStore):
         except OSError as exc:
             raise _unavailable(exc) from exc
 
+    # -- get / add (Cross-Account Protection) -----------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The unexpired record's value without claiming it, or ``None``.
+
+        :raises SessionUnavailable: the folder cannot be read.
+        """
+        try:
+            with open(self._record_path(key), "rb") as file:
+                data = file.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        parsed = _parse(data)
+        if parsed is None or parsed[0] <= self._clock():
+            return None
+        return parsed[1]
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """Create the record only if no unexpired one has its name; whether it was created.
+
+        The complete record is linked into place (``os.link`` fails if the name
+        exists), so of several callers exactly one creates it. An expired
+        record under the name is removed first.
+
+        :raises SessionUnavailable: the folder cannot be written.
+        """
+        final = self._record_path(key)
+        expires_at = int(self._clock()) + max(int(ttl), 1)
+        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
+        temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
+        try:
+            _write_new_file(temp, data)
+            try:
+                for _attempt in range(2):
+                    try:
+                        os.link(temp, final)
+                    except FileExistsError:
+                        if self.get(key) is not None:
+                            return False
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(final)  # expired: make room, then try once more
+                    else:
+                        return True
+                return False
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+
     # -- garbage collection ----------------------------------------------------
 
     def _maybe_collect_garbage(self) -> None:

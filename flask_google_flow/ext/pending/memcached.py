@@ -96,3 +96,25 @@ class MemcachedPendingFlowStore(PendingFlowStore):
             self.client.delete(self.key_prefix + key, noreply=False)
         except self._errors as exc:
             raise _unavailable(exc) from exc
+
+    def get(self, key: str) -> str | None:
+        """``get``: the record without claiming it, or ``None``."""
+        try:
+            value = self.client.get(self.key_prefix + key)
+        except self._errors as exc:
+            raise _unavailable(exc) from exc
+        if value is None:
+            return None
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """``add`` answered by the server: ``STORED`` only if the key was absent."""
+        expire = min(max(int(ttl), 1), _MAX_RELATIVE_EXPIRY)
+        try:
+            return bool(
+                self.client.add(
+                    self.key_prefix + key, value.encode("utf-8"), expire=expire, noreply=False
+                )
+            )
+        except self._errors as exc:
+            raise _unavailable(exc) from exc

@@ -66,3 +66,18 @@ class RedisPendingFlowStore(PendingFlowStore):
             self.client.delete(self.key_prefix + key)
         except self._errors as exc:
             raise _unavailable(exc) from exc
+
+    def get(self, key: str) -> str | None:
+        """``GET prefix+key``."""
+        try:
+            value = self.client.get(self.key_prefix + key)
+        except self._errors as exc:
+            raise _unavailable(exc) from exc
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """``SET prefix+key value NX EX ttl`` (atomic)."""
+        try:
+            return bool(self.client.set(self.key_prefix + key, value, ex=max(int(ttl), 1), nx=True))
+        except self._errors as exc:
+            raise _unavailable(exc) from exc

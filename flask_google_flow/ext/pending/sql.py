@@ -203,6 +203,50 @@ class SqlPendingFlowStore(PendingFlowStore):
         except self._errors as exc:
             raise self._failed(exc) from exc
 
+    # -- get / add (Cross-Account Protection) -----------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The unexpired row's value without claiming it, or ``None``."""
+        self._ready()
+        table = self.table
+        statement = (
+            table.select()
+            .with_only_columns(table.c.value)
+            .where(table.c.id == self.key_prefix + key)
+            .where(table.c.expires_at > int(self._clock()))
+        )
+        try:
+            with self.engine.connect() as connection:
+                found = connection.execute(statement).first()
+        except self._errors as exc:
+            raise self._failed(exc) from exc
+        return None if found is None else found[0]
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """``INSERT`` the row unless an unexpired one has the key; whether it was inserted.
+
+        The primary key decides between concurrent callers; an expired row
+        under the key is deleted first.
+        """
+        self._ready()
+        now = int(self._clock())
+        full_key = self.key_prefix + key
+        row = {"id": full_key, "value": value, "expires_at": now + max(int(ttl), 1)}
+        table = self.table
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    table.delete().where(table.c.id == full_key).where(table.c.expires_at <= now)
+                )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(table.insert(), row)
+            except self._integrity_error:
+                return False
+        except self._errors as exc:
+            raise self._failed(exc) from exc
+        return True
+
     # -- garbage collection ----------------------------------------------------
 
     def _maybe_collect_garbage(self) -> None:
