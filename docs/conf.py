@@ -117,6 +117,7 @@ nitpick_ignore_regex = [
         r"(Any|Callable|Iterable|Iterator|Mapping|MutableMapping|Sequence|Set|"
         r"NoneType|None|Flask|Blueprint|Response|Credentials|Path|PathLike|Request|"
         r"Session|TracebackType|TypeVar|FlaskClient|TestResponse|_SansIOResponse|"
+        r"Timeout|SessionInterface|SessionMixin|Markup|WebApplicationClient|Engine|"
         r"t\..*|c\..*|cabc\..*)",
     ),
     # Of this package, only what has no page: type variables, the private
@@ -124,7 +125,7 @@ nitpick_ignore_regex = [
     # ``GoogleFlow`` annotation autodoc cannot qualify.
     (
         r"py:class",
-        r"flask_google_flow\..*\.(F|_FlowT|ViewT|_ResponseT)"
+        r"flask_google_flow\..*\.(F|_FlowT|ViewT|_ResponseT|_Progress)|_Progress"
         r"|flask_google_flow\.testing\._.*|GoogleFlow",
     ),
     # dict's inherited docstrings (Settings-like mappings) use a free-text notation.

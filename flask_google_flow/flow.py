@@ -25,7 +25,7 @@ Differences, all deliberate:
   :class:`~flask_google_flow.exceptions.InsecureTransportError` unless the flow
   was created with ``allow_insecure_http=True``.
 * **Timeouts everywhere.** The token request uses :attr:`Flow.timeout`
-  (default :data:`DEFAULT_TIMEOUT` seconds) unless ``fetch_token(timeout=...)``
+  (default :data:`~flask_google_flow.core.oauth_client.DEFAULT_TIMEOUT` seconds) unless ``fetch_token(timeout=...)``
   says otherwise; redirects from the token endpoint are not followed.
 * **Clear errors.** Token-endpoint failures raise the
   :class:`~flask_google_flow.exceptions.ProviderError` family, whose messages
@@ -143,7 +143,7 @@ class Flow:
         hosts (redirect URI, authorization endpoint). Off by default; meant
         for test setups only.
     :param timeout: timeout in seconds (or a ``(connect, read)`` tuple) of the
-        token request; default :data:`DEFAULT_TIMEOUT`.
+        token request; default :data:`~flask_google_flow.core.oauth_client.DEFAULT_TIMEOUT`.
     :param clock: a :func:`time.time`-like callable on which token expiry is
         counted (``expires_at = clock() + expires_in``); default :func:`time.time`.
     """

@@ -89,7 +89,7 @@ _ACCEPTED_TYP = frozenset({"secevent+jwt", "application/secevent+jwt", "jwt"})
 
 
 class SecurityEventError(Exception):
-    """A SET was refused; :attr:`err` is its RFC 8935 error code.
+    """A SET was refused; ``err`` is its RFC 8935 error code.
 
     :ivar err: ``invalid_request``, ``invalid_key``, ``invalid_issuer``,
         ``invalid_audience`` or ``authentication_failed``.

@@ -35,7 +35,7 @@ class CABundleAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send *request*, verifying the server's certificate against :attr:`ca_bundle`."""
+        """Send *request*, verifying the server's certificate against ``ca_bundle``."""
         kwargs["verify"] = self.ca_bundle
         return super().send(request, **kwargs)
 

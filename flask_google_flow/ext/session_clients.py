@@ -137,7 +137,7 @@ def fail_fast_memcached(
     :param server: ``"127.0.0.1:11211"`` or ``("127.0.0.1", 11211)``.
     :param timeout: seconds to wait for a reply.
     :param connect_timeout: seconds to wait for a connection.
-    :param kwargs: passed on to :class:`pymemcache.client.base.Client`.
+    :param kwargs: passed on to pymemcache's ``Client``.
     """
     from pymemcache.client.base import Client
     from pymemcache.client.retrying import RetryingClient

@@ -182,7 +182,7 @@ class FakeGoogle:
         from ._wsgi import FakeGoogleApp
 
         self.risc = FakeRisc(self)
-        """Cross-Account Protection: SETs, RISC configuration, stream API (:class:`FakeRisc`)."""
+        """Cross-Account Protection: SETs, RISC configuration, stream API (``testing._risc.FakeRisc``)."""
         self.wsgi_app = FakeGoogleApp(self)
         """The WSGI application serving every endpoint (used by both modes)."""
 
@@ -201,7 +201,7 @@ class FakeGoogle:
     @property
     def front_channel_url(self) -> str | None:
         """While the server runs: the plain-http URL of the pages a browser visits
-        (the authorization endpoint, :attr:`Endpoints.authorization`); else ``None``."""
+        (the authorization endpoint, ``Endpoints.authorization``); else ``None``."""
         servers = self._servers
         return servers[0].base_url if servers is not None else None
 
