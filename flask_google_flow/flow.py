@@ -25,7 +25,8 @@ Differences, all deliberate:
   :class:`~flask_google_flow.exceptions.InsecureTransportError` unless the flow
   was created with ``allow_insecure_http=True``.
 * **Timeouts everywhere.** The token request uses :attr:`Flow.timeout`
-  (default :data:`~flask_google_flow.core.oauth_client.DEFAULT_TIMEOUT` seconds) unless ``fetch_token(timeout=...)``
+  (default :data:`~flask_google_flow.core.oauth_client.DEFAULT_TIMEOUT` seconds)
+  unless ``fetch_token(timeout=...)``
   says otherwise; redirects from the token endpoint are not followed.
 * **Clear errors.** Token-endpoint failures raise the
   :class:`~flask_google_flow.exceptions.ProviderError` family, whose messages

@@ -1,9 +1,10 @@
 """The rules of a token endpoint's answer (RFC 6749 §5.1, §5.2), in one place.
 
 Two steps, because ``requests-oauthlib`` runs the application's compliance
-hooks between them: :func:`~flask_google_flow.core.token_response.check_token_status` looks at the HTTP status as soon
-as the answer arrives (redirects, 5xx/429, 4xx error objects), and
-:func:`~flask_google_flow.core.token_response.parse_token_body` checks the body that is finally parsed (JSON object,
+hooks between them: :func:`~flask_google_flow.core.token_response.check_token_status` looks at the
+HTTP status as soon as the answer arrives (redirects, 5xx/429, 4xx error objects), and
+:func:`~flask_google_flow.core.token_response.parse_token_body` checks the body that
+is finally parsed (JSON object,
 ``access_token``, ``Bearer``, ``scope``, ``expires_in``).
 :func:`parse_token_response` runs both on a :class:`requests.Response`.
 
@@ -152,10 +153,10 @@ def check_bearer(token_type: object, *, status: int | None = None) -> None:
 def parse_token_response(
     response: requests.Response, *, clock: Callable[[], float] = time.time
 ) -> dict[str, Any]:
-    """:func:`~flask_google_flow.core.token_response.check_token_status`, then :func:`~flask_google_flow.core.token_response.parse_token_body` of *response*.
+    """:func:`check_token_status`, then :func:`parse_token_body`, of *response*.
 
     :param response: the token endpoint's response (redirects not followed).
-    :param clock: as for :func:`~flask_google_flow.core.token_response.parse_token_body`.
+    :param clock: as for :func:`parse_token_body`.
     :returns: the token.
     """
     check_token_status(response)

@@ -79,7 +79,8 @@ _DISCARD_KEY = "_google_flow_discard_session"
 def backend_errors() -> tuple[type[BaseException], ...]:
     """The exception types that always mean "the session backend cannot be reached".
 
-    ``OSError`` (sockets, files, disk full), :class:`~flask_google_flow.ext.errors.SessionUnavailable`, and,
+    ``OSError`` (sockets, files, disk full),
+    :class:`~flask_google_flow.ext.errors.SessionUnavailable`, and,
     for each client library that is installed: redis-py's ``ConnectionError``
     and ``TimeoutError``; SQLAlchemy's ``OperationalError`` (connection
     refused, server gone, statement timeout) and ``TimeoutError`` (the pool

@@ -193,7 +193,8 @@ def new_flow(state: AppState, scopes: list[str], redirect_uri: str, code_verifie
     """The web-type :class:`~flask_google_flow.flow.Flow` of one sign-in.
 
     Built from the app's client configuration with the endpoints in force
-    (:attr:`~flask_google_flow.ext.state.AppState.flow_client_config`), the given redirect URI and PKCE
+    (:attr:`~flask_google_flow.ext.state.AppState.flow_client_config`), the given
+    redirect URI and PKCE
     verifier, and ``GOOGLE_FLOW_HTTP_TIMEOUT``. Its ``OAuth2Session`` borrows
     the app's pooled keep-alive connections and transport settings (CA
     bundle, client certificate, proxies) through

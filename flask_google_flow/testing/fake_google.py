@@ -182,7 +182,7 @@ class FakeGoogle:
         from ._wsgi import FakeGoogleApp
 
         self.risc = FakeRisc(self)
-        """Cross-Account Protection: SETs, RISC configuration, stream API (``testing._risc.FakeRisc``)."""
+        """Cross-Account Protection: SETs, RISC configuration, stream API (``FakeRisc``)."""
         self.wsgi_app = FakeGoogleApp(self)
         """The WSGI application serving every endpoint (used by both modes)."""
 
