@@ -133,17 +133,19 @@ def fail_fast_memcached(
     *timeout* seconds, reads every reply (``default_noreply=False``), and
     retries a command once at once when it found a connection the server had
     closed (a memcached restart), so the first request after a restart works.
+    It is a pool of connections (pymemcache's ``PooledClient``), so threads of
+    a threaded server never share one socket.
 
     :param server: ``"127.0.0.1:11211"`` or ``("127.0.0.1", 11211)``.
     :param timeout: seconds to wait for a reply.
     :param connect_timeout: seconds to wait for a connection.
-    :param kwargs: passed on to pymemcache's ``Client``.
+    :param kwargs: passed on to pymemcache's ``PooledClient`` (e.g. ``max_pool_size``).
     """
-    from pymemcache.client.base import Client
+    from pymemcache.client.base import PooledClient
     from pymemcache.client.retrying import RetryingClient
     from pymemcache.exceptions import MemcacheUnexpectedCloseError
 
-    base = Client(
+    base = PooledClient(
         server,
         timeout=timeout,
         connect_timeout=connect_timeout,

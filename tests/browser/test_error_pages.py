@@ -34,6 +34,7 @@ def _plain_app(server: LiveServer, fake: FakeGoogle, tmp_path: Path, **config: A
     app.config.update(
         SECRET_KEY="browser-errors",
         GOOGLE_FLOW_DISCOVERY_URL=fake.discovery_url,
+        GOOGLE_FLOW_CA_BUNDLE=fake.ca_cert,  # the fake's https back channel
         GOOGLE_FLOW_SESSION_DIR=str(tmp_path / "sessions"),
         **config,
     )
@@ -85,7 +86,7 @@ def _no_overflow(page: Any) -> bool:
 
 def test_cancelled_sign_in_has_sign_in_again_and_home(page, plain, shoot):
     page.goto(f"{plain.url}/authorize?next=/reports")
-    page.wait_for_url(f"{plain.fake.base_url}/**")
+    page.wait_for_url(f"{plain.fake.front_channel_url}/**")
     page.click("#cancel")
     page.wait_for_url(f"{plain.url}/oauth2callback**")
     shoot(page, "cancelled")
@@ -93,7 +94,7 @@ def test_cancelled_sign_in_has_sign_in_again_and_home(page, plain, shoot):
     assert page.locator("#home").is_visible()
     assert _no_overflow(page)
     page.click("#sign-in-again")  # back to Google, then to /reports
-    page.wait_for_url(f"{plain.fake.base_url}/**")
+    page.wait_for_url(f"{plain.fake.front_channel_url}/**")
     page.click("#allow")
     page.wait_for_url(f"{plain.url}/reports")
     assert page.inner_text("#reports") == "Reports"
@@ -122,7 +123,7 @@ def test_error_page_fits_a_phone(browser, plain, shoot):
 @pytest.mark.parametrize("redirect_host", ["localhost"])
 def test_signing_in_from_127_with_a_localhost_redirect_uri(page, plain, shoot):
     page.goto(f"{plain.url}/authorize")  # the site opened at 127.0.0.1
-    page.wait_for_url(f"{plain.fake.base_url}/**")
+    page.wait_for_url(f"{plain.fake.front_channel_url}/**")
     page.click("#allow")
     page.wait_for_url(f"http://localhost:{plain.port}/oauth2callback**")
     shoot(page, "host-mismatch")

@@ -32,7 +32,7 @@ def test_sign_in_through_the_gsi_button(page, dev_server, shoot):  # noqa: F811
     from example_app import devmode
 
     page.click("#nav-profile")
-    page.wait_for_url(f"{devmode.fake_google().base_url}/**")
+    page.wait_for_url(f"{devmode.fake_google().front_channel_url}/**")
     assert page.is_checked('input[name=account][value="bob@example.com"]')
     shoot(page, "consent-with-login-hint")
     page.click("#allow")

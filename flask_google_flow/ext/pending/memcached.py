@@ -41,6 +41,12 @@ def writes_without_reply(client: object) -> bool:
     connections, a browser's next request may read its session before the
     previous write reached the server (a lost sign-in, "Sign-in expired").
     """
+    from pymemcache.client.retrying import RetryingClient
+
+    if isinstance(client, RetryingClient):
+        # It forwards every attribute as a call to the client it wraps and does not
+        # expose that client: nothing to read (fail_fast_memcached's reads replies).
+        return False
     default = getattr(client, "default_noreply", None)
     if default is None:  # HashClient keeps its clients' options in default_kwargs
         default = getattr(client, "default_kwargs", {}).get("default_noreply", True)
