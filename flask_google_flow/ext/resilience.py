@@ -43,7 +43,7 @@ from flask import Flask, Request, Response, g
 from flask.sessions import NullSession, SessionInterface, SessionMixin
 
 from .errors import SessionUnavailable
-from .pending.base import PendingFlowStore
+from .pending.base import PendingFlowStore, client_outage_errors
 from .session_clients import (
     CheckedFileSystemCache,
     SessionWriteError,
@@ -89,26 +89,7 @@ def backend_errors() -> tuple[type[BaseException], ...]:
     connection). SQLAlchemy's other ``DBAPIError`` count only when they
     invalidated the connection (see :func:`is_backend_outage`).
     """
-    errors: list[type[BaseException]] = [OSError, SessionUnavailable]
-    try:
-        import redis.exceptions
-    except ImportError:  # pragma: no cover - redis is optional
-        pass
-    else:
-        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
-    try:
-        import sqlalchemy.exc
-    except ImportError:  # pragma: no cover - SQLAlchemy is optional
-        pass
-    else:
-        errors += [sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError]
-    try:
-        import pymemcache.exceptions
-    except ImportError:  # pragma: no cover - pymemcache is optional
-        pass
-    else:
-        errors.append(pymemcache.exceptions.MemcacheError)
-    return tuple(errors)
+    return (OSError, SessionUnavailable, *client_outage_errors())
 
 
 @functools.lru_cache(maxsize=1)

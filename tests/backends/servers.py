@@ -281,3 +281,16 @@ def configure(app: Flask, kind: str, *, url: str = "", folder: Path | None = Non
         app.config.update(SESSION_TYPE="sqlalchemy", SESSION_SQLALCHEMY=db)
     else:
         raise ValueError(f"unknown backend {kind!r}")
+
+
+def dispose_engines(app: Any) -> None:
+    """Close the pooled database connections of *app*'s Flask-SQLAlchemy object, if any.
+
+    The shared PostgreSQL and MariaDB servers allow about a hundred connections;
+    apps of finished tests must not keep theirs open until garbage collection.
+    """
+    db = app.extensions.get("sqlalchemy")
+    if db is not None:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()

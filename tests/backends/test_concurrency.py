@@ -76,7 +76,10 @@ def serve_app(
             assert type(GoogleFlow.state(app).pending.store) is EXPECTED_STORE[backend]
             app.stored = stored  # type: ignore[attr-defined]
             server.serve(app)
-            yield server.url, app
+            try:
+                yield server.url, app
+            finally:
+                servers.dispose_engines(app)
 
     return serve
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 
 from ..errors import SessionUnavailable
 
-__all__ = ["DEFAULT_KEY_PREFIX", "PendingFlowStore", "unavailable"]
+__all__ = ["DEFAULT_KEY_PREFIX", "PendingFlowStore", "client_outage_errors", "unavailable"]
 
 #: The default key prefix of records in a shared backend.
 DEFAULT_KEY_PREFIX = "google-flow:pending:"
@@ -57,3 +58,35 @@ def unavailable(exc: BaseException) -> SessionUnavailable:
     error = SessionUnavailable()
     error.__cause__ = exc
     return error
+
+
+@functools.lru_cache(maxsize=1)
+def client_outage_errors() -> tuple[type[BaseException], ...]:
+    """The installed backend clients' exceptions that mean "the server cannot be reached".
+
+    redis-py's ``ConnectionError`` and ``TimeoutError``; SQLAlchemy's
+    ``OperationalError`` (connection refused, server gone, statement timeout)
+    and ``TimeoutError`` (no pooled connection within ``pool_timeout``); every
+    pymemcache error (``MemcacheError``, a stale connection included). Each
+    only when that client library is installed.
+    """
+    errors: list[type[BaseException]] = []
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis is optional
+        pass
+    else:
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    try:
+        import sqlalchemy.exc
+    except ImportError:  # pragma: no cover - SQLAlchemy is optional
+        pass
+    else:
+        errors += [sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError]
+    try:
+        import pymemcache.exceptions
+    except ImportError:  # pragma: no cover - pymemcache is optional
+        pass
+    else:
+        errors.append(pymemcache.exceptions.MemcacheError)
+    return tuple(errors)

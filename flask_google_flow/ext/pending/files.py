@@ -90,6 +90,20 @@ class FilePendingFlowStore(PendingFlowStore):
             raise ValueError("a pending-flow key must be 1-200 letters, digits, '-' or '_'")
         return self._path(key + _SUFFIX)
 
+    def _write_temp(self, value: str, ttl: int) -> str:
+        """A complete record file for *value* under a fresh temporary name; its path.
+
+        :raises SessionUnavailable: the folder cannot be written.
+        """
+        expires_at = int(self._clock()) + max(int(ttl), 1)
+        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
+        temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
+        try:
+            _write_new_file(temp, data)
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        return temp
+
     # -- put -------------------------------------------------------------------
 
     def put(self, key: str, value: str, ttl: int) -> None:
@@ -98,11 +112,8 @@ class FilePendingFlowStore(PendingFlowStore):
         :raises SessionUnavailable: the folder cannot be written (full, read-only, gone).
         """
         final = self._record_path(key)
-        expires_at = int(self._clock()) + max(int(ttl), 1)
-        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
-        temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
+        temp = self._write_temp(value, ttl)
         try:
-            _write_new_file(temp, data)
             try:
                 os.replace(temp, final)
             except OSError:
@@ -178,11 +189,8 @@ class FilePendingFlowStore(PendingFlowStore):
         :raises SessionUnavailable: the folder cannot be written.
         """
         final = self._record_path(key)
-        expires_at = int(self._clock()) + max(int(ttl), 1)
-        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
-        temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
+        temp = self._write_temp(value, ttl)
         try:
-            _write_new_file(temp, data)
             try:
                 for _attempt in range(2):
                     try:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.sessions import SessionInterface
 
 from ..errors import SessionUnavailable
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
+from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, client_outage_errors
 from .cachelib import CacheLibPendingFlowStore
 from .files import FilePendingFlowStore
 from .memcached import MemcachedPendingFlowStore, is_pymemcache_client, writes_without_reply
@@ -98,20 +98,7 @@ def _file_store(directory: str | os.PathLike[str] | None) -> FilePendingFlowStor
 
 
 def _cachelib_store(cache: object, key_prefix: str) -> CacheLibPendingFlowStore:
-    errors: list[type[BaseException]] = []
-    try:
-        import redis.exceptions
-    except ImportError:  # pragma: no cover - redis is optional
-        pass
-    else:
-        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
-    try:
-        from pymemcache.exceptions import MemcacheError
-    except ImportError:  # pragma: no cover - pymemcache is optional
-        pass
-    else:
-        errors.append(MemcacheError)
-    store = CacheLibPendingFlowStore(cache, key_prefix, errors=tuple(errors))
+    store = CacheLibPendingFlowStore(cache, key_prefix, errors=client_outage_errors())
     try:
         store.check_replies()
     except SessionUnavailable:
