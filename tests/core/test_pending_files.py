@@ -205,6 +205,7 @@ def test_a_reader_never_sees_a_partial_record(tmp_path: Path) -> None:
         while not stop.is_set():
             store.put("k", value, 60)
 
+    store.put("k", value, 60)  # the first claim finds a record whatever the scheduler does
     thread = threading.Thread(target=writer)
     thread.start()
     try:
