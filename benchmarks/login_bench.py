@@ -7,9 +7,11 @@ Run it from the repository root::
 
 A login is ``GET /authorize`` + ``GET /oauth2callback`` through the Flask test
 client, one cookie jar (a new test client) per login. The provider's token and
-certs endpoints are a mock server in another process, over real HTTP and over
-HTTPS (a certificate of a throw-away CA, trusted through a CA bundle file =
-the system bundle + that CA). The browser's visit to the consent page is not
+certs endpoints are a mock server in another process, over HTTPS (a
+certificate of a throw-away CA, trusted through a CA bundle file = the system
+bundle + that CA), as in production: the flow layer sends no token request
+over plain http, so ``--modes http`` fails at ``init_app`` with a message
+saying so. The browser's visit to the consent page is not
 timed: the "authorization code" the benchmark hands to the callback carries
 the nonce and the PKCE challenge the mock checks.
 
@@ -586,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--per-round", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--modes", default="http,https")
+    parser.add_argument("--modes", default="https")
     parser.add_argument("--profile", action="store_true", help="cProfile logins of ours (https)")
     parser.add_argument("--profile-logins", type=int, default=300)
     args = parser.parse_args(argv)
