@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask
+from flask import Flask, session
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeGoogle
@@ -47,6 +47,16 @@ def build_app(
 
     extension.init_app(app)
     return app, extension
+
+
+def add_home_page(app: Flask) -> None:
+    """``GET /`` answering ``home <email of the signed-in user>`` or ``home anonymous``."""
+
+    def home() -> str:
+        user = session.get("_google_flow_user")
+        return f"home {user['claims'].get('email') if user else 'anonymous'}"
+
+    app.add_url_rule("/", "home", home)
 
 
 def callback_path(url: str) -> str:

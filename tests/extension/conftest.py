@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
-from tests.sign_in_helpers import build_app
+from tests.sign_in_helpers import add_home_page, build_app
 
 
 @pytest.fixture
@@ -34,10 +34,7 @@ def make_app(
             **options,
         )
 
-        @app.route("/")
-        def home():
-            user = session.get("_google_flow_user")
-            return f"home {user['claims'].get('email') if user else 'anonymous'}"
+        add_home_page(app)
 
         return app
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
 from tests.conftest import require
-from tests.sign_in_helpers import CALLBACK, build_app
+from tests.sign_in_helpers import CALLBACK, add_home_page, build_app
 
 from .servers import MemcachedServer, PostgresCluster, postgres_bin
 
@@ -52,10 +52,7 @@ def make_app(fake: FakeGoogle, clock: FakeClock, tmp_path: Any) -> Callable[...,
             **options,
         )
 
-        @app.route("/")
-        def home():
-            user = session.get("_google_flow_user")
-            return f"home {user['claims'].get('email') if user else 'anonymous'}"
+        add_home_page(app)
 
         @app.route("/plain")
         def plain():
@@ -209,10 +206,7 @@ def backend_app(backend: Backend, fake, clock, tmp_path) -> Flask:
     backend.configure(app)
     GoogleFlow(clock=clock).init_app(app)
 
-    @app.route("/")
-    def home():
-        user = session.get("_google_flow_user")
-        return f"home {user['claims'].get('email') if user else 'anonymous'}"
+    add_home_page(app)
 
     @app.route("/plain")
     def plain():

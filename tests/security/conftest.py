@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask, jsonify, session
+from flask import Flask, jsonify
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
-from tests.sign_in_helpers import build_app
+from tests.sign_in_helpers import add_home_page, build_app
 
 ORIGIN = "http://localhost"
 
@@ -24,10 +24,7 @@ def make_app(fake: FakeGoogle, clock: FakeClock, tmp_path: Any) -> Callable[...,
             fake, clock, tmp_path / "instance", extension=extension, config=config, **options
         )
 
-        @app.route("/")
-        def home():
-            user = session.get("_google_flow_user")
-            return f"home {user['claims'].get('email') if user else 'anonymous'}"
+        add_home_page(app)
 
         @app.route("/api")
         def api():
