@@ -7,7 +7,13 @@ from abc import ABC, abstractmethod
 
 from ..errors import SessionUnavailable
 
-__all__ = ["DEFAULT_KEY_PREFIX", "PendingFlowStore", "client_outage_errors", "unavailable"]
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "PendingFlowStore",
+    "as_text",
+    "client_outage_errors",
+    "unavailable",
+]
 
 #: The default key prefix of records in a shared backend.
 DEFAULT_KEY_PREFIX = "google-flow:pending:"
@@ -51,6 +57,15 @@ class PendingFlowStore(ABC):
         Optional, like :meth:`get`; atomic where the backend allows (Redis ``SET NX``).
         """
         raise NotImplementedError
+
+
+def as_text(value: object) -> str | None:
+    """A record as a backend client returned it (``bytes`` or ``str``), as text; ``None`` stays."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
 
 
 def unavailable(exc: BaseException) -> SessionUnavailable:

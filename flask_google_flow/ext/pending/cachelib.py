@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 from ..errors import SessionUnavailable
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
+from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
 from .base import unavailable as _unavailable
 
 __all__ = ["CacheLibPendingFlowStore", "NoReplyCacheError"]
@@ -101,9 +101,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
                 return None
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        if isinstance(value, bytes):
-            return value.decode("utf-8")
-        return value if isinstance(value, str) else str(value)
+        return as_text(value)
 
     def delete(self, key: str) -> None:
         """Remove the record if present."""
@@ -118,9 +116,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             value = self.cache.get(self.key_prefix + key)
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        if isinstance(value, bytes):
-            return value.decode("utf-8")
-        return value if value is None or isinstance(value, str) else str(value)
+        return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``cache.add``: atomic for Redis and memcached caches."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SessionUnavailable
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
+from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
 from .base import unavailable as _unavailable
 
 __all__ = ["MemcachedPendingFlowStore", "is_pymemcache_client", "writes_without_reply"]
@@ -94,7 +94,7 @@ class MemcachedPendingFlowStore(PendingFlowStore):
                 return None
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return as_text(value)
 
     def delete(self, key: str) -> None:
         """``delete`` (answered)."""
@@ -109,9 +109,7 @@ class MemcachedPendingFlowStore(PendingFlowStore):
             value = self.client.get(self.key_prefix + key)
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        if value is None:
-            return None
-        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``add`` answered by the server: ``STORED`` only if the key was absent."""

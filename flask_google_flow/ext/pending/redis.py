@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore
+from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
 from .base import unavailable as _unavailable
 
 __all__ = ["RedisPendingFlowStore"]
@@ -56,9 +56,7 @@ class RedisPendingFlowStore(PendingFlowStore):
                 value, _deleted = pipe.execute()
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        if value is None:
-            return None
-        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return as_text(value)
 
     def delete(self, key: str) -> None:
         """``DEL prefix+key``."""
@@ -73,7 +71,7 @@ class RedisPendingFlowStore(PendingFlowStore):
             value = self.client.get(self.key_prefix + key)
         except self._errors as exc:
             raise _unavailable(exc) from exc
-        return value.decode("utf-8") if isinstance(value, bytes) else value
+        return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``SET prefix+key value NX EX ttl`` (atomic)."""
