@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -19,6 +17,7 @@ from flask_google_flow import GoogleFlow
 from flask_google_flow.exceptions import InsecureTransportError
 from flask_google_flow.ext import views
 from flask_google_flow.flow import Flow
+from flask_google_flow.testing._tls import throwaway_tls
 from tests.sign_in_helpers import CALLBACK, callback_path, query_of, sign_in, start
 
 # -- which Flow the routes build -------------------------------------------------------
@@ -123,55 +122,6 @@ def test_a_refresh_token_is_carried_over_through_the_flow(client, fake, stored, 
 # -- over real TLS: one connection, the app's CA bundle --------------------------------
 
 
-def _tls_files(directory: Path) -> tuple[Path, Path, Path]:
-    """A throw-away CA, a certificate for 127.0.0.1 it signed, and its key."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test throw-away CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_file, cert_file, key_file = (directory / n for n in ("ca.pem", "cert.pem", "key.pem"))
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca_file, cert_file, key_file
-
-
 class TokenServer:
     """An https token endpoint on 127.0.0.1 that counts TCP connections and requests."""
 
@@ -224,10 +174,10 @@ class TokenServer:
 
 
 @pytest.fixture
-def tls(tmp_path: Path) -> Iterator[tuple[TokenServer, Path]]:
-    ca, cert, key = _tls_files(tmp_path)
-    server = TokenServer(cert, key)
-    yield server, ca
+def tls() -> Iterator[tuple[TokenServer, Path]]:
+    material = throwaway_tls()  # the testing kit's CA, as the fake Google's server uses it
+    server = TokenServer(Path(material.cert_chain), Path(material.private_key))
+    yield server, Path(material.ca_cert)
     server.close()
 
 
