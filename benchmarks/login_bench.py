@@ -1,42 +1,83 @@
-"""Per-login cost of flask-google-flow's routes against a floor.
+"""Per-login cost of flask-google-flow's routes against a floor and against its peers.
 
 Run it from the repository root::
 
-    python benchmarks/login_bench.py            # ~1 minute on 2 cores
+    python benchmarks/login_bench.py            # 2-4 minutes on 2 cores, with the peers
+    python benchmarks/login_bench.py --impls floor,ours     # ours against the floor only
     python benchmarks/login_bench.py --rounds 40 --per-round 25 --profile
+
+The peers need ``pip install -e '.[bench]'``; a peer whose package does not
+import is skipped, with a line saying so.
 
 A login is ``GET /authorize`` + ``GET /oauth2callback`` through the Flask test
 client, one cookie jar (a new test client) per login. The provider's token and
 certs endpoints are a mock server in another process, over HTTPS (a
 certificate of a throw-away CA, trusted through a CA bundle file = the system
-bundle + that CA), as in production: the flow layer sends no token request
-over plain http, so ``--modes http`` fails at ``init_app`` with a message
-saying so. The browser's visit to the consent page is not
-timed: the "authorization code" the benchmark hands to the callback carries
-the nonce and the PKCE challenge the mock checks.
+bundle + that CA, given to every implementation as ``REQUESTS_CA_BUNDLE``), as
+in production: the flow layer sends no token request over plain http, so
+``--modes http`` fails at ``init_app`` with a message saying so. The browser's
+visit to the consent page is not timed: the "authorization code" the benchmark
+hands to the callback carries what the authorization URL had (nonce and PKCE
+challenge, or none, its redirect URI and scope). The mock checks the PKCE
+verifier whenever a challenge was sent, puts the nonce in the ID token only
+when one was sent, and counts both; for the floor and ours the benchmark
+requires both in the authorization URL, for each peer what that peer is known
+to send.
 
-Implementations, interleaved in rounds in one run (order alternating):
+Implementations, interleaved in rounds in one run (order alternating), all on
+the same session backend (Flask-Session + cachelib ``FileSystemCache``, a
+directory each):
 
+``floor``
+    Bare Flask doing only the unavoidable work, with the same security as
+    ours: state + PKCE verifier + nonce, one session write per request, one
+    token POST over a kept-alive ``requests`` connection, one RS256
+    verification with a cached key plus the ``iss``/``aud``/``exp``/
+    ``nonce`` claim checks, a session-id rotation after login (session
+    fixation), and one redirect.
 ``ours``
     ``GoogleFlow`` with the embedded filesystem session backend and a no-op
     ``store`` callback.
-``floor``
-    Bare Flask with the same session backend doing only the unavoidable work,
-    with the same security: state + PKCE verifier + nonce, one session write
-    per request, one token POST over a kept-alive ``requests`` connection, one
-    RS256 verification with a cached key plus the ``iss``/``aud``/``exp``/
-    ``nonce`` claim checks, a session-id rotation after login (session
-    fixation), and one redirect.
+``authlib``
+    Authlib's Flask client, registered with the mock's endpoints, JWKS URI and
+    issuer, with S256 PKCE. It sends a nonce, and ``authorize_access_token``
+    verifies the ID token (signature, issuer, audience, expiry, nonce; the key
+    set is fetched once and kept). Its per-login data (verifier, nonce, the
+    whole authorization URL) sits in the session; it does not rotate the
+    session id, and opens a new ``requests`` session, so a new connection, for
+    each token request.
+``flask-dance``
+    Flask-Dance's OAuth 2 consumer blueprint set up as its Google blueprint is,
+    but with the mock's URLs and ``use_pkce=True`` (the Google blueprint has no
+    such switch). No nonce, no ID-token verification at all (the ID token
+    stays, unread, in the token it stores in the session); no session-id
+    rotation.
+``google-sample``
+    Google's documented web-server Flask sample on
+    ``google_auth_oauthlib.flow.Flow`` 1.5.0: a new ``Flow`` per request, state
+    and PKCE verifier in the session, ``fetch_token`` with the callback URL,
+    the credentials' fields (the client secret among them, as in the sample)
+    in the session. No nonce, the ID token is not verified, no session-id
+    rotation.
+
+Flask-Dance and the Google sample parse the callback URL with
+requests-oauthlib, which refuses one over plain http unless
+``OAUTHLIB_INSECURE_TRANSPORT`` is set; setting it would change ours too, so
+those two run on ``https://localhost`` (redirect URI and test-client base URL),
+the others on ``http://localhost`` as before.
 
 Reported: median and p90 per implementation and mode, the ratio to the floor
-(target <= 1.15), provider requests and new TCP connections per steady-state
-login (accepts counted by the mock server), and the bytes of a pending flow.
+(target for ours <= 1.15), provider requests, new TCP connections, PKCE
+checks and nonces per steady-state login (counted by the mock server), what
+each implementation verifies, the bytes of the session and of our pending
+flow, and the ratio of each peer's median to ours.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import cProfile
 import hashlib
 import hmac
@@ -53,16 +94,25 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peers import PEERS, PeerEnv, missing_package  # noqa: E402
 
 CLIENT_ID = "bench-client.apps.googleusercontent.com"
 CLIENT_SECRET = "bench-secret"
 REDIRECT_URI = "http://localhost/oauth2callback"
+# For the peers on requests-oauthlib, which refuses to parse a callback URL
+# over plain http (and OAUTHLIB_INSECURE_TRANSPORT would change ours too).
+HTTPS_REDIRECT_URI = "https://localhost/oauth2callback"
+AUTH_URL = "https://accounts.example/auth"
 KID = "bench-key-1"
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -240,20 +290,25 @@ def _serve_mock(port_value, counters, key_pem: bytes, tls: tuple[str, str] | Non
             count(1)
             try:
                 grant = json.loads(b64url_decode(form["code"]))
-                challenge = b64url(hashlib.sha256(form["code_verifier"].encode()).digest())
-                assert hmac.compare_digest(challenge, grant["c"])
+                if grant["c"] is not None:  # PKCE is checked when a challenge was sent
+                    challenge = b64url(hashlib.sha256(form["code_verifier"].encode()).digest())
+                    assert hmac.compare_digest(challenge, grant["c"])
                 basic = self.headers.get("Authorization", "")
                 if basic.startswith("Basic "):  # client_secret_basic
                     user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
                     form.setdefault("client_id", user)
                     form.setdefault("client_secret", password)
                 assert form["client_id"] == CLIENT_ID and form["client_secret"] == CLIENT_SECRET
-                assert form["redirect_uri"] == REDIRECT_URI
+                # The redirect URI of the authorization request, carried in the code.
+                assert grant["r"] in (REDIRECT_URI, HTTPS_REDIRECT_URI)
+                assert form["redirect_uri"] == grant["r"]
                 assert form["grant_type"] == "authorization_code"
-            except (KeyError, ValueError, AssertionError):
+            except (KeyError, ValueError, TypeError, AssertionError):
                 count(3)
                 self._send(400, b'{"error": "invalid_grant"}')
                 return
+            if grant["c"] is not None:
+                count(4)
             now = int(time.time())
             claims = {
                 "iss": issuer,
@@ -264,15 +319,17 @@ def _serve_mock(port_value, counters, key_pem: bytes, tls: tuple[str, str] | Non
                 "email_verified": True,
                 "iat": now,
                 "exp": now + 3600,
-                "nonce": grant["n"],
             }
+            if grant["n"] is not None:  # echoed only when the client sent one
+                claims["nonce"] = grant["n"]
+                count(5)
             signing_input = f"{header}.{b64url(json.dumps(claims).encode())}"
             signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
             body = {
                 "access_token": "ya29." + secrets.token_urlsafe(32),
                 "expires_in": 3599,
                 "refresh_token": "1//" + secrets.token_urlsafe(32),
-                "scope": "openid email profile",
+                "scope": grant["s"],  # as requested: requests-oauthlib checks it
                 "token_type": "Bearer",
                 "id_token": f"{signing_input}.{b64url(signature)}",
             }
@@ -283,15 +340,19 @@ def _serve_mock(port_value, counters, key_pem: bytes, tls: tuple[str, str] | Non
     server.serve_forever(poll_interval=0.1)
 
 
+COUNTERS = ("accepts", "token", "certs", "token_errors", "pkce", "nonce")
+
+
 class MockProvider:
     """Starts :func:`_serve_mock` in a child process; counts accepts and requests.
 
-    Counters: ``accepts``, ``token``, ``certs``, ``token_errors``.
+    Counters: ``accepts``, ``token``, ``certs``, ``token_errors``, ``pkce`` (token
+    requests whose PKCE verifier was checked), ``nonce`` (ID tokens carrying a nonce).
     """
 
     def __init__(self, tls: tuple[Path, Path] | None) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self.counters = ctx.Array("q", 4)
+        self.counters = ctx.Array("q", len(COUNTERS))
         port = ctx.Value("i", 0)
         scheme = "https" if tls else "http"
         # The issuer is the base URL; its port is only known after binding, so
@@ -314,14 +375,14 @@ class MockProvider:
     def snapshot(self) -> dict[str, int]:
         with self.counters.get_lock():
             values = list(self.counters)
-        return dict(zip(("accepts", "token", "certs", "token_errors"), values, strict=True))
+        return dict(zip(COUNTERS, values, strict=True))
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.join(5)
 
 
-# -- the two implementations -------------------------------------------------------
+# -- the floor and ours (the peers are in peers.py) -----------------------------
 
 
 def _filesystem_session(app, directory: Path) -> None:
@@ -347,13 +408,13 @@ def make_ours(provider: MockProvider, directory: Path):
             "web": {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "auth_uri": "https://accounts.example/auth",
+                "auth_uri": AUTH_URL,
                 "token_uri": provider.base_url + "/token",
                 "redirect_uris": [REDIRECT_URI],
             }
         },
         GOOGLE_FLOW_ISSUER=provider.issuer,
-        GOOGLE_FLOW_AUTHORIZATION_ENDPOINT="https://accounts.example/auth",
+        GOOGLE_FLOW_AUTHORIZATION_ENDPOINT=AUTH_URL,
         GOOGLE_FLOW_TOKEN_ENDPOINT=provider.base_url + "/token",
         GOOGLE_FLOW_JWKS_URI=provider.base_url + "/certs",
         GOOGLE_FLOW_SESSION_DIR=str(directory / "sessions-ours"),
@@ -414,7 +475,7 @@ def make_floor(provider: MockProvider, directory: Path, ca_bundle: str | None):
                 "access_type": "offline",
             }
         )
-        return redirect("https://accounts.example/auth?" + query, 302)
+        return redirect(AUTH_URL + "?" + query, 302)
 
     @app.get("/oauth2callback")
     def callback():
@@ -469,31 +530,74 @@ def make_floor(provider: MockProvider, directory: Path, ca_bundle: str | None):
 # -- driving logins ----------------------------------------------------------------
 
 
-def code_for(location: str) -> tuple[str, str]:
-    """What the browser brings back from the consent page: ``(code, state)``."""
+@dataclass(frozen=True)
+class Impl:
+    """An implementation under test, with what it sends and does."""
+
+    name: str
+    app: Any
+    base_url: str = "http://localhost"  # the test client's
+    pkce: bool = True
+    nonce: bool = True
+    verifies_id_token: bool = True
+    rotates_session: bool = True
+    does: str = ""
+
+
+FLOOR_DOES = (
+    "bare Flask: state + PKCE + nonce, RS256 check with a cached key, one kept-alive"
+    " connection, session id rotated"
+)
+OURS_DOES = "GoogleFlow: PKCE + nonce, ID token verified, session id rotated after login"
+
+
+def code_for(location: str, *, pkce: bool = True, nonce: bool = True) -> tuple[str, str]:
+    """What the browser brings back from the consent page: ``(code, state)``.
+
+    The code carries what the mock checks at the token request: the nonce and
+    the PKCE challenge of the authorization URL (``None`` where it has none),
+    its redirect URI and its scope. ``pkce`` and ``nonce`` say whether the
+    implementation must have sent them; a URL that does otherwise is an error.
+    """
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-    code = b64url(json.dumps({"n": query["nonce"], "c": query["code_challenge"]}).encode())
-    return code, query["state"]
+    challenge = query.get("code_challenge")
+    nonce_value = query.get("nonce")
+    if (challenge is not None) != pkce or (nonce_value is not None) != nonce:
+        raise RuntimeError(
+            f"authorization URL: PKCE challenge {challenge is not None} (expected {pkce}),"
+            f" nonce {nonce_value is not None} (expected {nonce}): {location}"
+        )
+    grant = {"n": nonce_value, "c": challenge, "r": query["redirect_uri"], "s": query["scope"]}
+    return b64url(json.dumps(grant).encode()), query["state"]
 
 
-def one_login(app) -> float:
+def one_login(impl: Impl) -> float:
     """Authorize + callback with a new cookie jar; returns the seconds taken."""
-    client = app.test_client()
+    client = impl.app.test_client()
     started = time.perf_counter()
-    first = client.get("/authorize")
-    code, state = code_for(first.headers["Location"])
-    second = client.get("/oauth2callback", query_string={"code": code, "state": state})
+    first = client.get("/authorize", base_url=impl.base_url)
+    if first.status_code != 302:
+        raise RuntimeError(f"{impl.name}: /authorize answered {first.status_code}")
+    code, state = code_for(first.headers["Location"], pkce=impl.pkce, nonce=impl.nonce)
+    second = client.get(
+        "/oauth2callback", query_string={"code": code, "state": state}, base_url=impl.base_url
+    )
     elapsed = time.perf_counter() - started
-    if first.status_code != 302 or second.status_code != 302:
-        raise RuntimeError(f"login failed: {first.status_code} {second.status_code}")
+    if second.status_code != 302:
+        raise RuntimeError(f"{impl.name}: login failed: {first.status_code} {second.status_code}")
     return elapsed
 
 
-def session_bytes(app) -> dict[str, int]:
-    """Bytes of the pending flow and of the session after ``/authorize``."""
+def session_bytes(impl: Impl) -> dict[str, int]:
+    """Bytes of the pending flow and of the session after ``/authorize``.
+
+    The pending record is ours only (``app.extensions["google_flow"]``); the
+    others keep their pending flow in the session itself.
+    """
     import msgspec
     from flask import session as flask_session
 
+    app = impl.app
     client = app.test_client()
     recorded: list[int] = []
     state = app.extensions.get("google_flow")
@@ -506,12 +610,18 @@ def session_bytes(app) -> dict[str, int]:
             return original(key, value, ttl)
 
         store.put = put
-    location = client.get("/authorize", query_string={"next": "/profile"}).headers["Location"]
-    with client.session_transaction() as sess:
+    location = client.get(
+        "/authorize", query_string={"next": "/profile"}, base_url=impl.base_url
+    ).headers["Location"]
+    with client.session_transaction(base_url=impl.base_url) as sess:
         after_authorize = len(msgspec.msgpack.encode(dict(sess)))
-    code, state_value = code_for(location)
-    client.get("/oauth2callback", query_string={"code": code, "state": state_value})
-    with client.session_transaction() as sess:
+    code, state_value = code_for(location, pkce=impl.pkce, nonce=impl.nonce)
+    client.get(
+        "/oauth2callback",
+        query_string={"code": code, "state": state_value},
+        base_url=impl.base_url,
+    )
+    with client.session_transaction(base_url=impl.base_url) as sess:
         after_login = len(msgspec.msgpack.encode(dict(sess)))
     if state is not None:
         del store.put
@@ -528,7 +638,65 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run_mode(mode: str, args, directory: Path) -> dict:
+def select_impls(spec: str | None) -> tuple[list[str], list[str]]:
+    """The implementations to run, and a line for each peer skipped for a missing package.
+
+    :param spec: ``--impls`` (comma-separated), or ``None`` for floor, ours
+        and every peer whose package imports.
+    """
+    known = ["floor", "ours", *PEERS]
+    names = known if spec is None else [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"--impls: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    if "floor" not in names:
+        raise SystemExit("--impls must include floor: every ratio is to it")
+    chosen: list[str] = []
+    skipped: list[str] = []
+    for name in dict.fromkeys(names):
+        missing = missing_package(PEERS[name]) if name in PEERS else None
+        if missing is None:
+            chosen.append(name)
+        else:
+            skipped.append(f"skipped {name}: {missing} does not import (pip install -e '.[bench]')")
+    return chosen, skipped
+
+
+def build_impls(names: list[str], provider: MockProvider, directory: Path, bundle) -> list[Impl]:
+    env = PeerEnv(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        auth_url=AUTH_URL,
+        issuer=provider.issuer,
+        token_url=provider.base_url + "/token",
+        certs_url=provider.base_url + "/certs",
+        setup_session=_filesystem_session,
+    )
+    impls = []
+    for name in names:
+        if name == "floor":
+            impls.append(Impl(name, make_floor(provider, directory, bundle), does=FLOOR_DOES))
+        elif name == "ours":
+            impls.append(Impl(name, make_ours(provider, directory), does=OURS_DOES))
+        else:
+            peer = PEERS[name]
+            redirect_uri = HTTPS_REDIRECT_URI if peer.https_callback else REDIRECT_URI
+            impls.append(
+                Impl(
+                    name,
+                    peer.make(env, directory, redirect_uri),
+                    base_url="https://localhost" if peer.https_callback else "http://localhost",
+                    pkce=peer.pkce,
+                    nonce=peer.nonce,
+                    verifies_id_token=peer.verifies_id_token,
+                    rotates_session=peer.rotates_session,
+                    does=peer.does,
+                )
+            )
+    return impls
+
+
+def run_mode(mode: str, names: list[str], args, directory: Path) -> dict:
     tls = None
     bundle = None
     if mode == "https":
@@ -536,44 +704,54 @@ def run_mode(mode: str, args, directory: Path) -> dict:
         tls = (chain, key)
         bundle = str(bundle_path)
         # Our ProviderClient keeps requests' trust_env on (proxies, REQUESTS_CA_BUNDLE):
-        # this is how a deployment points it at a custom CA bundle.
+        # this is how a deployment points it at a custom CA bundle. The peers'
+        # requests sessions (trust_env on too) verify the mock's certificate
+        # with this bundle as well.
         os.environ["REQUESTS_CA_BUNDLE"] = bundle
     else:
         os.environ.pop("REQUESTS_CA_BUNDLE", None)
     provider = MockProvider(tls)
     try:
-        apps = {
-            "ours": make_ours(provider, directory / mode),
-            "floor": make_floor(provider, directory / mode, bundle),
-        }
-        for app in apps.values():  # warm up: connections, cert cache, code paths
+        impls = {impl.name: impl for impl in build_impls(names, provider, directory / mode, bundle)}
+        for impl in impls.values():  # warm up: connections, cert cache, code paths
             for _ in range(args.warmup):
-                one_login(app)
-        times: dict[str, list[float]] = {name: [] for name in apps}
-        counts = {name: {"accepts": 0, "token": 0, "certs": 0, "token_errors": 0} for name in apps}
-        order = list(apps)
+                one_login(impl)
+        times: dict[str, list[float]] = {name: [] for name in impls}
+        counts = {name: dict.fromkeys(COUNTERS, 0) for name in impls}
+        order = list(impls)
         for round_index in range(args.rounds):
             for name in order if round_index % 2 == 0 else reversed(order):
                 before = provider.snapshot()
                 for _ in range(args.per_round):
-                    times[name].append(one_login(apps[name]))
+                    times[name].append(one_login(impls[name]))
                 after = provider.snapshot()
                 for key in counts[name]:
                     counts[name][key] += after[key] - before[key]
-        sizes = {name: session_bytes(app) for name, app in apps.items()}
+                if after["token"] - before["token"] != args.per_round:
+                    raise RuntimeError(
+                        f"{name}: {after['token'] - before['token']} token requests"
+                        f" for {args.per_round} logins"
+                    )
+        sizes = {name: session_bytes(impl) for name, impl in impls.items()}
         profile = None
-        if args.profile and mode == "https":
-            profile = profile_ours(apps["ours"], args.profile_logins)
-        return {"times": times, "counts": counts, "sizes": sizes, "profile": profile}
+        if args.profile and mode == "https" and "ours" in impls:
+            profile = profile_ours(impls["ours"], args.profile_logins)
+        return {
+            "impls": impls,
+            "times": times,
+            "counts": counts,
+            "sizes": sizes,
+            "profile": profile,
+        }
     finally:
         provider.stop()
 
 
-def profile_ours(app, logins: int) -> str:
+def profile_ours(impl: Impl, logins: int) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(logins):
-        one_login(app)
+        one_login(impl)
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
@@ -583,15 +761,62 @@ def profile_ours(app, logins: int) -> str:
     return out.getvalue()
 
 
+def print_mode(mode: str, result: dict) -> None:
+    times = result["times"]
+    floor_median = statistics.median(times["floor"])
+    floor_p90 = percentile(times["floor"], 90)
+    print(f"\n[{mode}]")
+    print(
+        f"{'impl':<13} {'median ms':>10} {'p90 ms':>8} {'ratio med':>10} {'ratio p90':>10}"
+        f" {'token/login':>12} {'certs/login':>12} {'new conns/login':>16}"
+        f" {'pkce/login':>11} {'nonce/login':>12} {'id token':>9} {'rotates':>8}"
+    )
+    for name, impl in result["impls"].items():
+        values = times[name]
+        median = statistics.median(values)
+        p90 = percentile(values, 90)
+        counts = result["counts"][name]
+        n = len(values)
+        print(
+            f"{name:<13} {median * 1000:>10.3f} {p90 * 1000:>8.3f} "
+            f"{median / floor_median:>9.3f}x {p90 / floor_p90:>9.3f}x "
+            f"{counts['token'] / n:>12.3f} {counts['certs'] / n:>12.3f} "
+            f"{counts['accepts'] / n:>16.3f} {counts['pkce'] / n:>11.3f} "
+            f"{counts['nonce'] / n:>12.3f} "
+            f"{'verified' if impl.verifies_id_token else 'no':>9} "
+            f"{'yes' if impl.rotates_session else 'no':>8}"
+        )
+        if counts["token_errors"]:
+            print(f"  !! {counts['token_errors']} token requests refused")
+    print(
+        "(pkce/login: token requests whose PKCE verifier the mock checked; nonce/login: ID"
+        " tokens carrying the client's nonce; id token, rotates: what the code does)"
+    )
+    for name, impl in result["impls"].items():
+        print(f"{name:<13} does: {impl.does}")
+    for name, sizes in result["sizes"].items():
+        print(f"{name:<13} bytes: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    if result["profile"]:
+        print("\n[profile of ours, https]\n" + result["profile"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--per-round", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--modes", default="https")
+    parser.add_argument(
+        "--impls",
+        default=None,
+        help="comma-separated, from floor,ours,"
+        + ",".join(PEERS)
+        + " (default: floor, ours and every peer whose package imports)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile logins of ours (https)")
     parser.add_argument("--profile-logins", type=int, default=300)
     args = parser.parse_args(argv)
+    names, skipped = select_impls(args.impls)
 
     logins = args.rounds * args.per_round
     print(
@@ -599,42 +824,52 @@ def main(argv: list[str] | None = None) -> int:
         f"and mode ({logins} each), {args.warmup} warm-up logins; Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs"
     )
+    print("implementations: " + ", ".join(names) + versions(names))
+    for line in skipped:
+        print(line)
     directory = Path(tempfile.mkdtemp(prefix="login-bench-"))
     worst = 0.0
+    peer_lines = []
     try:
         for mode in args.modes.split(","):
-            result = run_mode(mode, args, directory)
-            floor_median = statistics.median(result["times"]["floor"])
-            floor_p90 = percentile(result["times"]["floor"], 90)
-            print(f"\n[{mode}]")
+            result = run_mode(mode, names, args, directory)
+            print_mode(mode, result)
+            if "ours" not in names:
+                continue
+            ours_median = statistics.median(result["times"]["ours"])
+            worst = max(worst, ours_median / statistics.median(result["times"]["floor"]))
+            ratios = [
+                f"{name} {statistics.median(result['times'][name]) / ours_median:.3f}x"
+                for name in names
+                if name in PEERS
+            ]
+            if ratios:
+                peer_lines.append(f"[{mode}] " + ", ".join(ratios))
+        if "ours" in names:
+            verdict = "OK" if worst <= 1.15 else "ABOVE TARGET"
+            print(f"\nworst median ratio ours/floor: {worst:.3f}x (target <= 1.15x): {verdict}")
+        for line in peer_lines:
             print(
-                f"{'impl':<6} {'median ms':>10} {'p90 ms':>8} {'ratio med':>10} {'ratio p90':>10}"
-                f" {'token/login':>12} {'certs/login':>12} {'new conns/login':>16}"
+                "ours vs each peer: ratio of medians (peer / ours, > 1 means ours is faster) "
+                + line
             )
-            for name in ("floor", "ours"):
-                values = result["times"][name]
-                median = statistics.median(values)
-                p90 = percentile(values, 90)
-                counts = result["counts"][name]
-                n = len(values)
-                print(
-                    f"{name:<6} {median * 1000:>10.3f} {p90 * 1000:>8.3f} "
-                    f"{median / floor_median:>9.3f}x {p90 / floor_p90:>9.3f}x "
-                    f"{counts['token'] / n:>12.3f} {counts['certs'] / n:>12.3f} "
-                    f"{counts['accepts'] / n:>16.3f}"
-                )
-                if counts["token_errors"]:
-                    print(f"  !! {counts['token_errors']} token requests refused")
-            worst = max(worst, statistics.median(result["times"]["ours"]) / floor_median)
-            for name, sizes in result["sizes"].items():
-                print(f"{name:<6} bytes: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
-            if result["profile"]:
-                print("\n[profile of ours, https]\n" + result["profile"])
-        verdict = "OK" if worst <= 1.15 else "ABOVE TARGET"
-        print(f"\nworst median ratio ours/floor: {worst:.3f}x (target <= 1.15x): {verdict}")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return 0
+
+
+def versions(names: list[str]) -> str:
+    """`` (Authlib 1.9.0, ...)``: the installed versions of the peers' distributions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in names:
+        if name not in PEERS:
+            continue
+        distribution = PEERS[name].distribution
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{distribution} {version(distribution)}")
+    return f" ({', '.join(found)})" if found else ""
 
 
 if __name__ == "__main__":
