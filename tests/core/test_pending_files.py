@@ -41,7 +41,41 @@ def test_folder_and_files_are_private_and_in_the_own_format(
     assert sorted(p.name for p in folder.iterdir()) == ["abc123.flow"]  # no temp file left
     record = folder / "abc123.flow"
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
-    assert record.read_bytes() == b"gf-pending 1 1700000060\n" + '{"v":"é"}'.encode()
+    value = '{"v":"é"}'.encode()
+    assert record.read_bytes() == b"gf-pending 2 1700000060 %d\n" % len(value) + value
+
+
+def test_a_record_of_format_1_is_still_read(store: FilePendingFlowStore, tmp_path: Path) -> None:
+    (tmp_path / "pending" / "k.flow").write_bytes(b"gf-pending 1 1700000060\nold value")
+    assert store.get("k") == "old value"
+    assert store.pop("k") == "old value"
+    assert not (tmp_path / "pending" / "k.flow").exists()
+
+
+def test_a_record_still_being_written_counts_as_absent_and_is_not_claimed(
+    store: FilePendingFlowStore, tmp_path: Path
+) -> None:
+    record = tmp_path / "pending" / "k.flow"
+    record.write_bytes(b"gf-pending 2 1700000060 11\npartial")  # 7 of 11 bytes so far
+    assert store.get("k") is None
+    assert store.pop("k") is None
+    assert record.exists()  # left for its writer
+    with record.open("ab") as file:
+        file.write(b" end")  # the writer finishes
+    assert store.pop("k") == "partial end"
+
+
+def test_a_new_record_is_created_in_place_without_a_temporary_file(
+    store: FilePendingFlowStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: renames.append((a, b)) or real_replace(a, b))
+    store.put("new", "value", 60)
+    assert renames == []
+    store.put("new", "second", 60)  # an existing name is replaced atomically
+    assert len(renames) == 1 and renames[0][1].endswith("new.flow")
+    assert store.pop("new") == "second"
 
 
 def test_claim_removes_the_file_and_is_single_use(store: FilePendingFlowStore, tmp_path) -> None:
@@ -76,7 +110,17 @@ def test_keys_that_are_not_plain_names_are_refused(store: FilePendingFlowStore, 
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"garbage", b"gf-pending 1 \nv", b"gf-pending 1 12x\nv", b"gf-pending 1 99", b"\xff"],
+    [
+        b"",
+        b"garbage",
+        b"gf-pending 1 \nv",
+        b"gf-pending 1 12x\nv",
+        b"gf-pending 1 99",
+        b"gf-pending 2 1800000000\nv",
+        b"gf-pending 2 1800000000 x\nv",
+        b"gf-pending 2 1800000000 1\nlonger than said",
+        b"\xff",
+    ],
 )
 def test_a_file_that_is_not_a_record_is_no_record(
     store: FilePendingFlowStore, tmp_path: Path, content: bytes
@@ -87,7 +131,7 @@ def test_a_file_that_is_not_a_record_is_no_record(
 
 
 def test_invalid_utf8_value_is_no_record(store: FilePendingFlowStore, tmp_path: Path) -> None:
-    (tmp_path / "pending" / "k.flow").write_bytes(b"gf-pending 1 1800000000\n\xff\xfe")
+    (tmp_path / "pending" / "k.flow").write_bytes(b"gf-pending 2 1800000000 2\n\xff\xfe")
     assert store.pop("k") is None
 
 

@@ -9,24 +9,32 @@ File format
     One file per record, named ``<key>.flow`` (the key is a hex digest), mode
     ``0600``, in a folder of mode ``0700``::
 
-        gf-pending 1 <expires_at>\\n<value, UTF-8>
+        gf-pending 2 <expires_at> <length>\\n<value, UTF-8>
 
     ``expires_at`` is in unix seconds; a record past it is never returned.
+    ``length`` is the value's size in bytes: a file holding fewer bytes is a
+    record still being written (or left by a crashed writer) and counts as
+    absent. Files of format 1 (``gf-pending 1 <expires_at>\\n<value>``,
+    written by earlier versions, always complete) are still read.
 
 Create
-    The record is written completely to a temporary file
-    (``.tmp-<random>``, ``O_CREAT | O_EXCL``), then renamed to its name
-    (``os.replace``, atomic). A reader therefore sees no name or a complete
-    record. Every ``write`` and ``close`` is checked: a failed write raises
+    A new name is created with ``O_CREAT | O_EXCL`` and the whole record
+    written to it: one creator wins, and until the last byte is written the
+    record counts as absent (see ``length``), so a reader never takes a
+    partial record. A name that exists already (``put`` overwriting a
+    record) is replaced instead: the record is written to a temporary file
+    (``.tmp-<random>``) and renamed over it (``os.replace``, atomic). Every
+    ``write`` and ``close`` is checked: a failed write raises
     :class:`~flask_google_flow.ext.errors.SessionUnavailable`, it never loses
     the record silently. No ``fsync``: a pending flow lives for minutes and a
     machine crash only costs the sign-ins in progress.
 
 Claim
-    The caller reads the record, then removes its name (``os.unlink``): the
-    removal succeeds for exactly one of any number of concurrent callers, in
-    any process on the host, and only that caller gets the record; the others
-    get ``FileNotFoundError`` and ``None``.
+    The caller reads the record and, if it is complete, removes its name
+    (``os.unlink``): the removal succeeds for exactly one of any number of
+    concurrent callers, in any process on the host, and only that caller
+    gets the record; the others get ``FileNotFoundError`` and ``None``. An
+    incomplete record is left in place.
 
 Garbage collection
     At most once a minute per process, a ``put`` scans the folder and removes
@@ -50,7 +58,8 @@ from .base import unavailable as _unavailable
 
 __all__ = ["FilePendingFlowStore"]
 
-_MAGIC = b"gf-pending 1 "
+_MAGIC = b"gf-pending 2 "
+_MAGIC_V1 = b"gf-pending 1 "
 _SUFFIX = ".flow"
 _TEMP_PREFIX = ".tmp-"
 _KEY = re.compile(r"[0-9A-Za-z_-]{1,200}")
@@ -90,13 +99,16 @@ class FilePendingFlowStore(PendingFlowStore):
             raise ValueError("a pending-flow key must be 1-200 letters, digits, '-' or '_'")
         return self._path(key + _SUFFIX)
 
-    def _write_temp(self, value: str, ttl: int) -> str:
-        """A complete record file for *value* under a fresh temporary name; its path.
+    def _record_bytes(self, value: str, ttl: int) -> bytes:
+        expires_at = int(self._clock()) + max(int(ttl), 1)
+        encoded = value.encode("utf-8")
+        return b"%s%d %d\n%s" % (_MAGIC, expires_at, len(encoded), encoded)
+
+    def _write_temp(self, data: bytes) -> str:
+        """*data* as a complete file under a fresh temporary name; its path.
 
         :raises SessionUnavailable: the folder cannot be written.
         """
-        expires_at = int(self._clock()) + max(int(ttl), 1)
-        data = _MAGIC + str(expires_at).encode("ascii") + b"\n" + value.encode("utf-8")
         temp = self._path(_TEMP_PREFIX + secrets.token_hex(12))
         try:
             _write_new_file(temp, data)
@@ -107,12 +119,23 @@ class FilePendingFlowStore(PendingFlowStore):
     # -- put -------------------------------------------------------------------
 
     def put(self, key: str, value: str, ttl: int) -> None:
-        """Write the record completely under a temporary name, then rename it into place.
+        """Create the record under its name, or replace the record that has it.
 
         :raises SessionUnavailable: the folder cannot be written (full, read-only, gone).
         """
         final = self._record_path(key)
-        temp = self._write_temp(value, ttl)
+        data = self._record_bytes(value, ttl)
+        try:
+            _write_new_file(final, data)
+        except FileExistsError:
+            self._replace(final, data)
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        self._maybe_collect_garbage()
+
+    def _replace(self, final: str, data: bytes) -> None:
+        """Write *data* under a temporary name, then rename it over *final* (atomic)."""
+        temp = self._write_temp(data)
         try:
             try:
                 os.replace(temp, final)
@@ -122,7 +145,6 @@ class FilePendingFlowStore(PendingFlowStore):
                 raise
         except OSError as exc:
             raise _unavailable(exc) from exc
-        self._maybe_collect_garbage()
 
     # -- pop / delete ----------------------------------------------------------
 
@@ -130,19 +152,21 @@ class FilePendingFlowStore(PendingFlowStore):
         """Read the record, then claim it by removing its name; exactly one caller wins.
 
         :returns: the value, or ``None`` if the record is missing, claimed by
-            another caller, expired or unreadable as a record.
+            another caller, expired, still being written or unreadable as a record.
         :raises SessionUnavailable: the folder cannot be read or written.
         """
         final = self._record_path(key)
         try:
             with open(final, "rb") as file:
                 data = file.read()
+            parsed = _parse(data)
+            if parsed is _INCOMPLETE:
+                return None  # its writer is not done: not there yet, leave it
             os.unlink(final)
         except FileNotFoundError:
             return None  # never there, or another caller removed it first
         except OSError as exc:
             raise _unavailable(exc) from exc
-        parsed = _parse(data)
         if parsed is None:
             return None
         expires_at, value = parsed
@@ -175,7 +199,7 @@ class FilePendingFlowStore(PendingFlowStore):
         except OSError as exc:
             raise _unavailable(exc) from exc
         parsed = _parse(data)
-        if parsed is None or parsed[0] <= self._clock():
+        if parsed is None or parsed is _INCOMPLETE or parsed[0] <= self._clock():
             return None
         return parsed[1]
 
@@ -189,7 +213,7 @@ class FilePendingFlowStore(PendingFlowStore):
         :raises SessionUnavailable: the folder cannot be written.
         """
         final = self._record_path(key)
-        temp = self._write_temp(value, ttl)
+        temp = self._write_temp(self._record_bytes(value, ttl))
         try:
             try:
                 for _attempt in range(2):
@@ -262,24 +286,46 @@ def _write_new_file(path: str, data: bytes) -> None:
         raise
 
 
-def _header(data: bytes) -> tuple[int, int] | None:
-    """``(expires_at, offset of the value)`` of a record file's first bytes, or ``None``."""
-    if not data.startswith(_MAGIC):
-        return None
-    end = data.find(b"\n", len(_MAGIC))
-    digits = data[len(_MAGIC) : end]
-    if end < 0 or not digits.isdigit():
-        return None
-    return int(digits), end + 1
+#: What :func:`_parse` answers for a record whose writer has not finished.
+_INCOMPLETE = (0, "")
+
+
+def _header(data: bytes) -> tuple[int, int, int | None] | None:
+    """``(expires_at, offset of the value, its length or None)`` of a record's first bytes.
+
+    ``None`` if *data* does not start like a record (format 2, or format 1
+    which has no length).
+    """
+    if data.startswith(_MAGIC):
+        end = data.find(b"\n", len(_MAGIC))
+        fields = data[len(_MAGIC) : end].split(b" ") if end >= 0 else []
+        if len(fields) != 2 or not all(field.isdigit() for field in fields):
+            return None
+        return int(fields[0]), end + 1, int(fields[1])
+    if data.startswith(_MAGIC_V1):
+        end = data.find(b"\n", len(_MAGIC_V1))
+        digits = data[len(_MAGIC_V1) : end]
+        if end < 0 or not digits.isdigit():
+            return None
+        return int(digits), end + 1, None
+    return None
 
 
 def _parse(data: bytes) -> tuple[int, str] | None:
-    """``(expires_at, value)`` of a record file's bytes, or ``None`` if it is not one."""
+    """``(expires_at, value)`` of a record file's bytes.
+
+    :returns: that; :data:`_INCOMPLETE` if the value is shorter than the
+        header says (a write in progress); ``None`` if it is not a record.
+    """
     header = _header(data)
     if header is None:
         return None
+    expires_at, offset, length = header
+    value = data[offset:]
+    if length is not None and len(value) != length:
+        return _INCOMPLETE if len(value) < length else None
     try:
-        return header[0], data[header[1] :].decode("utf-8")
+        return expires_at, value.decode("utf-8")
     except UnicodeDecodeError:
         return None
 
@@ -292,7 +338,7 @@ def _is_garbage(entry: os.DirEntry[str], now: float) -> bool:
         return False
     try:
         with open(entry.path, "rb") as file:
-            head = file.read(len(_MAGIC) + 24)
+            head = file.read(len(_MAGIC) + 48)
     except FileNotFoundError:
         return False
     header = _header(head)
