@@ -266,6 +266,11 @@ class Flow:
     def _check_transport(self, url: object, what: str) -> None:
         check_transport(url, what, allow_insecure_http=self.allow_insecure_http)
 
+    def _session_checks_transport(self) -> bool:
+        """Whether the session's client applies the transport rule itself (a ``FlowClient``)."""
+        session = self.oauth2session
+        return isinstance(session, FlowSession) and session.flow_client is not None
+
     def _prepare_session(self) -> requests_oauthlib.OAuth2Session:
         """Hand this flow's settings to its session (when it is ours) and equip it."""
         session = self.oauth2session
@@ -299,8 +304,9 @@ class Flow:
         :raises ValueError: if the code verifier is not a valid RFC 7636 verifier.
         """
         auth_uri = self.client_config["auth_uri"]
-        self._check_transport(auth_uri, "authorization endpoint")
-        self._check_transport(self.redirect_uri, "redirect URI")
+        if not self._session_checks_transport():
+            self._check_transport(auth_uri, "authorization endpoint")
+            self._check_transport(self.redirect_uri, "redirect URI")
         kwargs.setdefault("access_type", "offline")
         if self.code_verifier is None and self.autogenerate_code_verifier:
             # 96 random bytes -> exactly 128 base64url characters, all unreserved.
@@ -406,7 +412,8 @@ class Flow:
             kwargs["code"] = self._code_from_authorization_response(authorization_response)
         token_uri = self.client_config["token_uri"]
         self._check_token_endpoint(token_uri)
-        self._check_transport(self.redirect_uri, "redirect URI")
+        if not self._session_checks_transport():
+            self._check_transport(self.redirect_uri, "redirect URI")
         kwargs.setdefault("client_secret", self.client_config.get("client_secret"))
         kwargs.setdefault("code_verifier", self.code_verifier)
         session = self._prepare_session()

@@ -102,13 +102,15 @@ def leave(
         cannot be written ends the writing, without an error).
     """
     binding = session.get(BINDING_SESSION_KEY)
-    cookie = _cookie(app, request)
     recent = session.get(PENDING_SESSION_KEY)
-    if grace <= 0 or not cookie or not isinstance(binding, str) or not _supported(store):
-        return 0
-    if not isinstance(recent, list):
+    if grace <= 0 or not isinstance(binding, str) or not isinstance(recent, list):
         return 0
     waiting = [e for e in recent if isinstance(e, list) and len(e) == 2 and e[1] > now]
+    if not waiting or not _supported(store):
+        return 0  # the usual sign-in: no other tab is waiting
+    cookie = _cookie(app, request)
+    if not cookie:
+        return 0
     value = _value(binding, int(now) + grace)
     written = 0
     for index in range(len(waiting)):
@@ -141,8 +143,10 @@ def claim(
     :returns: the claimed record (for :func:`release`), or ``None``.
     :raises SessionUnavailable: the store cannot be reached.
     """
+    if BINDING_SESSION_KEY in session or not _supported(store):
+        return None
     cookie = _cookie(app, request)
-    if not cookie or BINDING_SESSION_KEY in session or not _supported(store):
+    if not cookie:
         return None
     for index in range(limit):
         key = _key(cookie, index)

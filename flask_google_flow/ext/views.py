@@ -159,11 +159,28 @@ def _redirect_uri(state: AppState) -> str:
     An explicit ``GOOGLE_FLOW_REDIRECT_URI`` wins. Otherwise the client
     secrets' ``redirect_uris`` entry whose path is the callback route: the only
     one, or — when several share the path (local and production) — the one on
-    this request's host. Otherwise ``url_for(..., _external=True)``.
+    this request's host. Otherwise ``url_for(..., _external=True)``. The
+    choice depends only on the request's script root, host and scheme, so it
+    is made once for each and remembered.
     """
     configured = state.settings.redirect_uri
     if configured:
         return configured
+    key = (request.script_root, request.host.lower(), request.scheme)
+    chosen = state.redirect_uri_choices.get(key)
+    if chosen is None:
+        chosen = _choose_redirect_uri(state)
+        if len(state.redirect_uri_choices) >= _MAX_REDIRECT_URI_CHOICES:
+            state.redirect_uri_choices.clear()  # hosts come from requests: keep it bounded
+        state.redirect_uri_choices[key] = chosen
+    return chosen
+
+
+#: Most remembered redirect-URI choices per app (one per script root, host and scheme).
+_MAX_REDIRECT_URI_CHOICES = 256
+
+
+def _choose_redirect_uri(state: AppState) -> str:
     endpoint = state.endpoint("oauth2callback")
     candidates = state.redirect_uris_by_path.get(url_for(endpoint), ())
     if len(candidates) == 1:

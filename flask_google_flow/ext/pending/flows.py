@@ -55,8 +55,7 @@ class PendingFlows:
         sid = getattr(session, "sid", None)
         if secret and isinstance(sid, str) and sid:
             key = secret.encode("utf-8") if isinstance(secret, str) else secret
-            mac = hmac.new(key, b"google-flow-binding:" + sid.encode("utf-8"), "sha256")
-            return mac.hexdigest()
+            return hmac.digest(key, b"google-flow-binding:" + sid.encode("utf-8"), "sha256").hex()
         return secrets.token_hex(32)
 
     @classmethod
