@@ -190,14 +190,24 @@ def test_folder_removed_is_unavailable(store: FilePendingFlowStore, tmp_path: Pa
 
 def test_record_that_cannot_be_read_is_unavailable(store, monkeypatch) -> None:
     store.put("k", "v", 60)
-    import builtins
 
-    def broken_open(*args, **kwargs):
+    def broken_read(fd: int, size: int) -> bytes:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(builtins, "open", broken_open)
+    monkeypatch.setattr(os, "read", broken_read)
     with pytest.raises(SessionUnavailable):
         store.pop("k")
+    with pytest.raises(SessionUnavailable):
+        store.get("k")
+    monkeypatch.undo()
+    assert store.pop("k") == "v"  # a failed read claims nothing
+
+
+def test_a_record_larger_than_one_read_is_read_whole(store: FilePendingFlowStore) -> None:
+    value = "x" * 200_000
+    store.put("big", value, 60)
+    assert store.get("big") == value
+    assert store.pop("big") == value
 
 
 def test_garbage_collection(store: FilePendingFlowStore, tmp_path: Path, clock: Clock) -> None:

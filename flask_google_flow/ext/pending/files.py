@@ -63,6 +63,7 @@ _MAGIC_V1 = b"gf-pending 1 "
 _SUFFIX = ".flow"
 _TEMP_PREFIX = ".tmp-"
 _KEY = re.compile(r"[0-9A-Za-z_-]{1,200}")
+_READ_CHUNK = 65536
 #: Temporary files older than this are leftovers of a crashed writer.
 _LEFTOVER_SECONDS = 3600
 
@@ -90,9 +91,10 @@ class FilePendingFlowStore(PendingFlowStore):
         self._next_gc = 0.0
         self._gc_lock = threading.Lock()
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        self._prefix = os.path.join(self.directory, "")
 
     def _path(self, name: str) -> str:
-        return os.path.join(self.directory, name)
+        return self._prefix + name
 
     def _record_path(self, key: str) -> str:
         if not _KEY.fullmatch(key):
@@ -157,9 +159,7 @@ class FilePendingFlowStore(PendingFlowStore):
         """
         final = self._record_path(key)
         try:
-            with open(final, "rb") as file:
-                data = file.read()
-            parsed = _parse(data)
+            parsed = _parse(_read_file(final))
             if parsed is _INCOMPLETE:
                 return None  # its writer is not done: not there yet, leave it
             os.unlink(final)
@@ -192,8 +192,7 @@ class FilePendingFlowStore(PendingFlowStore):
         :raises SessionUnavailable: the folder cannot be read.
         """
         try:
-            with open(self._record_path(key), "rb") as file:
-                data = file.read()
+            data = _read_file(self._record_path(key))
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -262,6 +261,24 @@ class FilePendingFlowStore(PendingFlowStore):
                         os.unlink(entry.path)
                         removed += 1
         return removed
+
+
+def _read_file(path: str) -> bytes:
+    """The whole content of the file at *path*, in unbuffered reads.
+
+    A read of a regular file returns less than asked only at its end, so a
+    record (far below the chunk size) takes one ``read``.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, _READ_CHUNK)
+            chunks.append(chunk)
+            if len(chunk) < _READ_CHUNK:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _write_new_file(path: str, data: bytes) -> None:
