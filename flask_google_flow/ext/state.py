@@ -66,6 +66,11 @@ class AppState:
     _store: tuple[tuple[Any, ...], CredentialStore] | None = None
     #: The client configuration handed to each sign-in's ``Flow``, and the metadata it is for.
     _flow_config: tuple[ProviderMetadata, dict[str, Any]] | None = field(default=None, repr=False)
+    #: The sessions ``/authorize``'s flows build URLs on, by ``(scopes, redirect URI)``
+    #: (see :func:`flask_google_flow.ext.views.authorization_flow`).
+    authorization_sessions: dict[tuple[tuple[str, ...], str], Any] = field(
+        default_factory=dict, repr=False
+    )
     #: Redirect URIs already chosen, by ``(script root, host, scheme)`` of the request.
     redirect_uri_choices: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
 

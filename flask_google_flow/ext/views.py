@@ -1,11 +1,12 @@
 """The blueprint: ``GET /authorize``, ``GET /oauth2callback``, ``POST /revoke``, ``POST /logout``.
 
-Each sign-in runs a web-type :class:`~flask_google_flow.flow.Flow`, built
-per request with :meth:`~flask_google_flow.flow.Flow.from_client_config`
-(see :func:`new_flow`). ``/authorize`` makes a PKCE verifier and an OpenID
+Each sign-in runs web-type :class:`~flask_google_flow.flow.Flow` objects,
+built per request. ``/authorize`` makes a PKCE verifier and an OpenID
 nonce, keeps them server-side keyed by a new state, and redirects to
-``flow.authorization_url(state=...)``. ``/oauth2callback`` consumes the
-pending flow (once), builds a flow with its redirect URI and verifier,
+``flow.authorization_url(state=...)`` of a flow made by
+:func:`authorization_flow`. ``/oauth2callback`` consumes the
+pending flow (once), builds a flow with its redirect URI and verifier
+(:func:`new_flow`, :meth:`~flask_google_flow.flow.Flow.from_client_config`),
 exchanges the code with ``flow.fetch_token(code=...)``, verifies the ID
 token, hands ``flow.credentials`` to the store and redirects to ``next``.
 
@@ -30,6 +31,7 @@ from flask.sessions import SessionMixin
 from werkzeug.datastructures import MultiDict
 
 from ..core.id_token import verify_id_token
+from ..core.oauth_client import build_session
 from ..core.provider import check_endpoint_url
 from ..core.redirects import safe_next_url
 from ..exceptions import (
@@ -230,6 +232,50 @@ def new_flow(state: AppState, scopes: list[str], redirect_uri: str, code_verifie
     return flow
 
 
+#: Most ``/authorize`` sessions kept per app (one per scope set and redirect URI).
+_MAX_AUTHORIZATION_SESSIONS = 64
+
+
+def authorization_flow(
+    state: AppState, scopes: list[str], redirect_uri: str, code_verifier: str
+) -> Flow:
+    """The web-type :class:`~flask_google_flow.flow.Flow` that starts one sign-in.
+
+    A flow of its own per sign-in (its verifier, the state it is given), on
+    an ``OAuth2Session`` shared by the sign-ins with the same scopes and
+    redirect URI: building the authorization URL for a given ``state`` sends
+    no request and changes nothing on the session
+    (:meth:`requests_oauthlib.OAuth2Session.authorization_url` reads its
+    client id, ``scope`` and ``redirect_uri``), so that session is made once,
+    not per sign-in. The callback's flow (:func:`new_flow`) has a session of
+    its own: it sends the token request and keeps that one sign-in's cookies.
+    """
+    key = (tuple(scopes), redirect_uri)
+    sessions = state.authorization_sessions
+    session = sessions.get(key)
+    if session is None:
+        session = build_session(
+            state.client_id,
+            list(scopes),
+            redirect_uri=redirect_uri,
+            timeout=state.settings.http_timeout,
+            clock=state.clock,
+        )
+        if len(sessions) >= _MAX_AUTHORIZATION_SESSIONS:
+            sessions.clear()  # redirect URIs may follow the request's host: keep it bounded
+        sessions[key] = session
+    return Flow(
+        session,
+        state.client_type,
+        state.flow_client_config,
+        redirect_uri,
+        code_verifier,
+        autogenerate_code_verifier=False,
+        timeout=state.settings.http_timeout,
+        clock=state.clock,
+    )
+
+
 def _fetch_token(flow: Flow, code: str) -> dict[str, Any]:
     """``flow.fetch_token(code=...)``, its failures as HTTP errors."""
     try:
@@ -267,7 +313,7 @@ def authorize() -> Response:
     redirect_uri = _checked_redirect_uri(_redirect_uri(state))
     verifier = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(16)
-    flow = new_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
+    flow = authorization_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
     flow_state = state.pending.begin(
         session,
         PendingFlow(

@@ -74,8 +74,8 @@ def test_the_flow_session_borrows_the_apps_pool_and_transport(
 ):
     provider = app.extensions["google_flow"].provider
     provider.session.verify = "/etc/app/ca-bundle.pem"  # as GOOGLE_FLOW_CA_BUNDLE would
-    start(client)
-    session = flows[0].oauth2session
+    sign_in(client, fake)  # the exchange fails on that bundle: only the session is checked here
+    session = flows[1].oauth2session  # the callback's flow sends the token request
     assert session.verify == "/etc/app/ca-bundle.pem"
     assert session.trust_env is False
     assert session.proxies == provider.session.proxies
@@ -92,6 +92,26 @@ def test_the_flow_session_borrows_the_apps_pool_and_transport(
     monkeypatch.setattr(provider.adapter, "send", recording_send)
     assert sign_in(client, fake).status_code == 302
     assert fake.endpoints.token in sent  # the code exchange went through the shared pool
+
+
+def test_each_sign_in_has_its_own_flows_and_its_own_exchange_session(client, fake, flows):
+    """/authorize's flows share the session they build URLs on; each exchange has its own."""
+    first, second = start(client), start(client)
+    assert len(flows) == 2 and flows[0] is not flows[1]
+    assert flows[0].oauth2session is flows[1].oauth2session  # builds URLs, sends nothing
+    assert flows[0].code_verifier != flows[1].code_verifier
+    assert query_of(first)["state"] != query_of(second)["state"]
+    shared = flows[0].oauth2session
+    assert not shared.token and not list(shared.cookies)  # nothing of a sign-in is kept on it
+
+    for location in (first, second):
+        assert client.get(callback_path(fake.approve(location))).status_code == 302
+    exchanges = flows[2:]
+    assert len(exchanges) == 2
+    assert exchanges[0].oauth2session is not exchanges[1].oauth2session
+    assert exchanges[0].oauth2session.cookies is not exchanges[1].oauth2session.cookies
+    assert all(flow.oauth2session is not shared for flow in exchanges)
+    assert not shared.token and not list(shared.cookies)
 
 
 def test_a_token_endpoint_the_flow_refuses_is_a_clean_502(app, client, fake, stored, monkeypatch):
@@ -239,8 +259,9 @@ def test_the_flow_session_gets_the_environments_proxy_for_the_token_endpoint(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     app = make_app()
-    start(app.test_client())
-    session = flows[0].oauth2session
+    state = app.extensions["google_flow"]
+    with app.test_request_context():
+        session = views.new_flow(state, ["openid"], CALLBACK, "v" * 43).oauth2session
     token_endpoint = app.extensions["google_flow"].metadata.token_endpoint
     assert requests.utils.select_proxy(token_endpoint, session.proxies) == (
         "http://proxy.example:3128"
