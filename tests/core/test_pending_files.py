@@ -343,3 +343,30 @@ def test_add_raced_by_threads_creates_once(store):
     for thread in threads:
         thread.join(10)
     assert results.count(True) == 1, results
+
+
+def test_a_folder_others_may_write_to_is_refused(tmp_path: Path) -> None:
+    """In a shared parent (``/dev/shm``, ``/tmp``) another user could have made the folder."""
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    with pytest.raises(OSError, match="writable by other users"):
+        FilePendingFlowStore(folder)
+    folder.chmod(0o700)
+    FilePendingFlowStore(folder)
+
+
+def test_a_symlink_instead_of_the_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(OSError, match="not a folder"):
+        FilePendingFlowStore(tmp_path / "link")
+
+
+def test_another_users_folder_is_refused(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "theirs"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(os, "geteuid", lambda: os.lstat(folder).st_uid + 1)
+    with pytest.raises(OSError, match="another user"):
+        FilePendingFlowStore(folder)

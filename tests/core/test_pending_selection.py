@@ -71,6 +71,15 @@ def test_unusable_pending_dir_fails_at_init_app_naming_the_setting(fake_google, 
         GoogleFlow(app)
 
 
+def test_a_pending_dir_others_may_write_to_fails_at_init_app(fake_google, tmp_path):
+    shared = tmp_path / "shared-parent" / "pending"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    app = _app(fake_google, tmp_path, GOOGLE_FLOW_PENDING_DIR=str(shared))
+    with pytest.raises(ValueError, match=r"writable by other users.*GOOGLE_FLOW_PENDING_DIR"):
+        GoogleFlow(app)
+
+
 def _sql_app(fake_google, tmp_path, **config: Any) -> Flask:
     app = _app(
         fake_google,

@@ -49,6 +49,7 @@ import errno
 import os
 import re
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -75,7 +76,9 @@ class FilePendingFlowStore(PendingFlowStore):
         Every process serving the app must see the same folder.
     :param gc_interval: seconds between garbage collections per process.
     :param clock: the time source for the records' expiry.
-    :raises OSError: the folder cannot be created.
+    :raises OSError: the folder cannot be created, or it is not a folder of
+        this user that no one else may write to (``EPERM``): in a shared parent
+        such as ``/dev/shm`` or ``/tmp`` another user could have made it first.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class FilePendingFlowStore(PendingFlowStore):
         self._next_gc = 0.0
         self._gc_lock = threading.Lock()
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        _check_private_folder(self.directory)
         self._prefix = os.path.join(self.directory, "")
 
     def _path(self, name: str) -> str:
@@ -261,6 +265,17 @@ class FilePendingFlowStore(PendingFlowStore):
                         os.unlink(entry.path)
                         removed += 1
         return removed
+
+
+def _check_private_folder(path: str) -> None:
+    """Refuse a folder that is a symlink, another user's, or writable by group or others."""
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(errno.ENOTDIR, "not a folder (a symbolic link?)", path)
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise OSError(errno.EPERM, "the folder belongs to another user", path)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise OSError(errno.EPERM, "the folder is writable by other users", path)
 
 
 def _read_file(path: str) -> bytes:

@@ -92,8 +92,9 @@ def _file_store(directory: str | os.PathLike[str] | None) -> FilePendingFlowStor
         return FilePendingFlowStore(directory)
     except OSError as exc:
         raise ValueError(
-            f"cannot create the pending-flow folder {os.fspath(directory)!r} "
-            f"({exc.strerror}); set GOOGLE_FLOW_PENDING_DIR to a writable folder"
+            f"cannot use the pending-flow folder {os.fspath(directory)!r} "
+            f"({exc.strerror}); set GOOGLE_FLOW_PENDING_DIR to a writable folder "
+            "of this user that no one else may write to"
         ) from None
 
 
