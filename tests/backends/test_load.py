@@ -70,7 +70,7 @@ def test_sign_ins_under_load_complete_exactly_once(
         port=port,
         log_file=tmp_path / "gunicorn.log",
     )
-    with server.start():
+    with server:
         report = run_logins(server.url, accounts, concurrency=CONCURRENCY, deadline=240)
     print(
         f"\nLOAD {backend}: {LOGINS} sign-ins, {CONCURRENCY} clients, 4 workers: {report.summary()}"

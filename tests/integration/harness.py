@@ -148,6 +148,9 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, ready_path: str = "/") -> Gunicorn:
+        if self.process is not None and self.process.poll() is None:
+            # A second server on the port would orphan the first (stop() ends only one).
+            raise RuntimeError("this gunicorn is running already (use `with server:` alone)")
         env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
         self._log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
