@@ -65,6 +65,20 @@ def test_a_record_still_being_written_counts_as_absent_and_is_not_claimed(
     assert store.pop("k") == "partial end"
 
 
+@pytest.mark.parametrize(
+    "content", [b"", b"gf-pend", b"gf-pending 2 ", b"gf-pending 2 1700000060", b"gf-pending 2 17 1"]
+)
+def test_a_record_whose_header_is_being_written_is_left_for_its_writer(
+    store: FilePendingFlowStore, tmp_path: Path, content: bytes
+) -> None:
+    """Between the create and the write the file is empty: a claim must not remove it."""
+    record = tmp_path / "pending" / "k.flow"
+    record.write_bytes(content)
+    assert store.pop("k") is None
+    assert store.get("k") is None
+    assert record.read_bytes() == content
+
+
 def test_a_new_record_is_created_in_place_without_a_temporary_file(
     store: FilePendingFlowStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +125,6 @@ def test_keys_that_are_not_plain_names_are_refused(store: FilePendingFlowStore, 
 @pytest.mark.parametrize(
     "content",
     [
-        b"",
         b"garbage",
         b"gf-pending 1 \nv",
         b"gf-pending 1 12x\nv",
@@ -370,3 +383,10 @@ def test_another_users_folder_is_refused(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: os.lstat(folder).st_uid + 1)
     with pytest.raises(OSError, match="another user"):
         FilePendingFlowStore(folder)
+
+
+def test_add_leaves_a_record_that_is_being_written(store: FilePendingFlowStore, tmp_path) -> None:
+    record = tmp_path / "pending" / "k.flow"
+    record.write_bytes(b"gf-pending 2 1700000060 5\nab")  # another writer, 2 of 5 bytes
+    assert store.add("k", "mine", 60) is False
+    assert record.read_bytes() == b"gf-pending 2 1700000060 5\nab"

@@ -12,10 +12,11 @@ File format
         gf-pending 2 <expires_at> <length>\\n<value, UTF-8>
 
     ``expires_at`` is in unix seconds; a record past it is never returned.
-    ``length`` is the value's size in bytes: a file holding fewer bytes is a
-    record still being written (or left by a crashed writer) and counts as
-    absent. Files of format 1 (``gf-pending 1 <expires_at>\\n<value>``,
-    written by earlier versions, always complete) are still read.
+    ``length`` is the value's size in bytes: a file holding fewer bytes, or
+    an unfinished header (an empty file, part of the first line), is a record
+    still being written (or left by a crashed writer) and counts as absent.
+    Files of format 1 (``gf-pending 1 <expires_at>\\n<value>``, written by
+    earlier versions, always complete) are still read.
 
 Create
     A new name is created with ``O_CREAT | O_EXCL`` and the whole record
@@ -223,7 +224,7 @@ class FilePendingFlowStore(PendingFlowStore):
                     try:
                         os.link(temp, final)
                     except FileExistsError:
-                        if self.get(key) is not None:
+                        if self._in_use(final):
                             return False
                         with contextlib.suppress(FileNotFoundError):
                             os.unlink(final)  # expired: make room, then try once more
@@ -235,6 +236,16 @@ class FilePendingFlowStore(PendingFlowStore):
                     os.unlink(temp)
         except OSError as exc:
             raise _unavailable(exc) from exc
+
+    def _in_use(self, path: str) -> bool:
+        """Whether the file at *path* is an unexpired record or one still being written."""
+        try:
+            parsed = _parse(_read_file(path))
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _unavailable(exc) from exc
+        return parsed is _INCOMPLETE or (parsed is not None and parsed[0] > self._clock())
 
     # -- garbage collection ----------------------------------------------------
 
@@ -343,15 +354,29 @@ def _header(data: bytes) -> tuple[int, int, int | None] | None:
     return None
 
 
+def _is_unfinished_header(data: bytes) -> bool:
+    """Whether *data* may be the start of a format-2 record whose header is being written.
+
+    An empty file (created, nothing written yet), a part of the magic, or the
+    magic followed by digits and spaces without the line's end.
+    """
+    if b"\n" in data:
+        return False
+    if len(data) <= len(_MAGIC):
+        return _MAGIC.startswith(data)
+    return data.startswith(_MAGIC) and data[len(_MAGIC) :].replace(b" ", b"").isdigit()
+
+
 def _parse(data: bytes) -> tuple[int, str] | None:
     """``(expires_at, value)`` of a record file's bytes.
 
-    :returns: that; :data:`_INCOMPLETE` if the value is shorter than the
-        header says (a write in progress); ``None`` if it is not a record.
+    :returns: that; :data:`_INCOMPLETE` for a write in progress (the header
+        not finished, or a value shorter than the header says); ``None`` if
+        it is not a record.
     """
     header = _header(data)
     if header is None:
-        return None
+        return _INCOMPLETE if _is_unfinished_header(data) else None
     expires_at, offset, length = header
     value = data[offset:]
     if length is not None and len(value) != length:
