@@ -196,13 +196,7 @@ class FilePendingFlowStore(PendingFlowStore):
 
         :raises SessionUnavailable: the folder cannot be read.
         """
-        try:
-            data = _read_file(self._record_path(key))
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise _unavailable(exc) from exc
-        parsed = _parse(data)
+        parsed = self._read_record(self._record_path(key))
         if parsed is None or parsed is _INCOMPLETE or parsed[0] <= self._clock():
             return None
         return parsed[1]
@@ -239,13 +233,21 @@ class FilePendingFlowStore(PendingFlowStore):
 
     def _in_use(self, path: str) -> bool:
         """Whether the file at *path* is an unexpired record or one still being written."""
+        parsed = self._read_record(path)
+        return parsed is _INCOMPLETE or (parsed is not None and parsed[0] > self._clock())
+
+    @staticmethod
+    def _read_record(path: str) -> tuple[int, str] | None:
+        """:func:`_parse` of the file at *path*; ``None`` also when there is no file.
+
+        :raises SessionUnavailable: the file cannot be read.
+        """
         try:
-            parsed = _parse(_read_file(path))
+            return _parse(_read_file(path))
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
             raise _unavailable(exc) from exc
-        return parsed is _INCOMPLETE or (parsed is not None and parsed[0] > self._clock())
 
     # -- garbage collection ----------------------------------------------------
 
