@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
@@ -169,17 +169,24 @@ def _redirect_uri(state: AppState) -> str:
     if configured:
         return configured
     key = (request.script_root, request.host.lower(), request.scheme)
-    chosen = state.redirect_uri_choices.get(key)
-    if chosen is None:
-        chosen = _choose_redirect_uri(state)
-        if len(state.redirect_uri_choices) >= _MAX_REDIRECT_URI_CHOICES:
-            state.redirect_uri_choices.clear()  # hosts come from requests: keep it bounded
-        state.redirect_uri_choices[key] = chosen
-    return chosen
+    return _remembered(
+        state.redirect_uri_choices, key, lambda: _choose_redirect_uri(state), limit=256
+    )
 
 
-#: Most remembered redirect-URI choices per app (one per script root, host and scheme).
-_MAX_REDIRECT_URI_CHOICES = 256
+def _remembered(cache: dict[Any, Any], key: Any, make: Callable[[], Any], *, limit: int) -> Any:
+    """``cache[key]``, made with *make* the first time.
+
+    The keys follow the requests (their host), so the cache is emptied when it
+    holds *limit* entries instead of growing without bound.
+    """
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = value
+    return value
 
 
 def _choose_redirect_uri(state: AppState) -> str:
@@ -232,10 +239,6 @@ def new_flow(state: AppState, scopes: list[str], redirect_uri: str, code_verifie
     return flow
 
 
-#: Most ``/authorize`` sessions kept per app (one per scope set and redirect URI).
-_MAX_AUTHORIZATION_SESSIONS = 64
-
-
 def authorization_flow(
     state: AppState, scopes: list[str], redirect_uri: str, code_verifier: str
 ) -> Flow:
@@ -250,20 +253,18 @@ def authorization_flow(
     not per sign-in. The callback's flow (:func:`new_flow`) has a session of
     its own: it sends the token request and keeps that one sign-in's cookies.
     """
-    key = (tuple(scopes), redirect_uri)
-    sessions = state.authorization_sessions
-    session = sessions.get(key)
-    if session is None:
-        session = build_session(
+    session = _remembered(
+        state.authorization_sessions,
+        (tuple(scopes), redirect_uri),
+        lambda: build_session(
             state.client_id,
             list(scopes),
             redirect_uri=redirect_uri,
             timeout=state.settings.http_timeout,
             clock=state.clock,
-        )
-        if len(sessions) >= _MAX_AUTHORIZATION_SESSIONS:
-            sessions.clear()  # redirect URIs may follow the request's host: keep it bounded
-        sessions[key] = session
+        ),
+        limit=64,
+    )
     return Flow(
         session,
         state.client_type,
