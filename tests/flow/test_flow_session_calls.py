@@ -213,6 +213,17 @@ def test_plain_session_partial_consent_does_not_raise_oauthlibs_warning(mocked):
     assert flow.oauth2session.token["access_token"] == "ACCESS-tok-123"
 
 
+def test_plain_session_flow_applies_the_transport_rule_itself(mocked):
+    """oauthlib's own client does not check the redirect URI: the Flow does, before sending."""
+    flow = plain_flow()
+    flow.redirect_uri = "http://app.example.com/cb"
+    with pytest.raises(exceptions.InsecureTransportError, match="redirect URI"):
+        flow.authorization_url()
+    with pytest.raises(exceptions.InsecureTransportError, match="redirect URI"):
+        flow.fetch_token(code="C")
+    assert not mocked.calls
+
+
 def test_plain_session_gets_the_timeout_and_the_status_checks(mocked):
     mocked.post(TOKEN_URI, status=503, json={"error": "x"})
     with pytest.raises(exceptions.ProviderUnavailableError):
