@@ -109,6 +109,12 @@ _LOGGER = logging.getLogger(__name__)
 #: under the reference's name (an :class:`AttributeError`).
 WSGITimeoutError = LocalServerTimeoutError
 
+
+def _host(url: str) -> str:
+    """The host of *url*, for a message (never the rest of the URL)."""
+    return urlsplit(url).hostname or "?"
+
+
 _VERIFIER_CHARS = frozenset(string.ascii_letters + string.digits + "-._~")
 _FlowT = TypeVar("_FlowT", bound="Flow")
 
@@ -419,7 +425,6 @@ class Flow:
         session = self._prepare_session()
         if not isinstance(session, FlowSession) and kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        host = urlsplit(token_uri).hostname or "?"
         try:
             token = session.fetch_token(token_uri, **kwargs)
         except FlowError:
@@ -427,15 +432,17 @@ class Flow:
         except requests.Timeout:
             timeout = kwargs.get("timeout") or self.timeout
             raise ProviderRequestTimeoutError(
-                f"the token endpoint ({host}) did not answer within {timeout} seconds"
+                f"the token endpoint ({_host(token_uri)}) did not answer within {timeout} seconds"
             ) from None
         except requests.ConnectionError as exc:
             raise ProviderConnectionError(
-                f"the token endpoint ({host}) could not be reached ({failure_kind(exc)})"
+                f"the token endpoint ({_host(token_uri)}) could not be reached "
+                f"({failure_kind(exc)})"
             ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailableError(
-                f"the request to the token endpoint ({host}) failed ({failure_kind(exc)})"
+                f"the request to the token endpoint ({_host(token_uri)}) failed "
+                f"({failure_kind(exc)})"
             ) from None
         except oauthlib_errors.MissingTokenError:
             # Another oauthlib client parsed the answer: same types as ours.

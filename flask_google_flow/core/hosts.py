@@ -48,8 +48,8 @@ def check_transport(url: object, what: str, *, allow_insecure_http: bool = False
     :raises InsecureTransportError: (also oauthlib's ``InsecureTransportError``)
         naming *what* and the host, never the rest of the URL.
     """
-    if not isinstance(url, str):
-        return
+    if not isinstance(url, str) or url.startswith("https://"):
+        return  # the common case, without parsing
     parts = urlsplit(url)
     if parts.scheme.lower() != "http":
         return

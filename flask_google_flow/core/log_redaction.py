@@ -178,6 +178,8 @@ def install_library_filters() -> None:
     Called when the first :class:`~flask_google_flow.flow.Flow` is created.
     """
     global _installed
+    if _installed:
+        return
     with _lock:
         if _installed:
             return

@@ -54,6 +54,7 @@ from .user_sessions import remember_sign_in
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
+    from requests_oauthlib import OAuth2Session
 
 logger = logging.getLogger("flask_google_flow")
 
@@ -216,27 +217,22 @@ def _checked_redirect_uri(uri: str) -> str:
 
 
 def new_flow(state: AppState, scopes: list[str], redirect_uri: str, code_verifier: str) -> Flow:
-    """The web-type :class:`~flask_google_flow.flow.Flow` of one sign-in.
+    """The web-type :class:`~flask_google_flow.flow.Flow` that finishes one sign-in.
 
-    Built from the app's client configuration with the endpoints in force
-    (:attr:`~flask_google_flow.ext.state.AppState.flow_client_config`), the given
-    redirect URI and PKCE
-    verifier, and ``GOOGLE_FLOW_HTTP_TIMEOUT``. Its ``OAuth2Session`` borrows
-    the app's pooled keep-alive connections and transport settings (CA
-    bundle, client certificate, proxies) through
+    On an ``OAuth2Session`` of its own (it sends the token request and keeps
+    that one sign-in's token and cookies), built as
+    :meth:`~flask_google_flow.flow.Flow.from_client_config` builds one but
+    from the client configuration already checked at ``init_app`` (with the
+    endpoints in force,
+    :attr:`~flask_google_flow.ext.state.AppState.flow_client_config`), the
+    given redirect URI and PKCE verifier, and ``GOOGLE_FLOW_HTTP_TIMEOUT``. The
+    session borrows the app's pooled keep-alive connections and transport
+    settings (CA bundle, client certificate, proxies) through
     :meth:`~flask_google_flow.core.provider.ProviderClient.mount`.
     """
-    flow = Flow.from_client_config(
-        state.flow_client_config,
-        scopes,
-        redirect_uri=redirect_uri,
-        code_verifier=code_verifier,
-        autogenerate_code_verifier=False,
-        timeout=state.settings.http_timeout,
-        clock=state.clock,
-    )
-    state.provider.mount(flow.oauth2session)
-    return flow
+    session = _flow_session(state, scopes, redirect_uri)
+    state.provider.mount(session)
+    return _web_flow(state, session, redirect_uri, code_verifier)
 
 
 def authorization_flow(
@@ -251,26 +247,34 @@ def authorization_flow(
     (:meth:`requests_oauthlib.OAuth2Session.authorization_url` reads its
     client id, ``scope`` and ``redirect_uri``), so that session is made once,
     not per sign-in. The callback's flow (:func:`new_flow`) has a session of
-    its own: it sends the token request and keeps that one sign-in's cookies.
+    its own.
     """
     session = _remembered(
         state.authorization_sessions,
         (tuple(scopes), redirect_uri),
-        lambda: build_session(
-            state.client_id,
-            list(scopes),
-            redirect_uri=redirect_uri,
-            timeout=state.settings.http_timeout,
-            clock=state.clock,
-        ),
+        lambda: _flow_session(state, scopes, redirect_uri),
         limit=64,
     )
+    return _web_flow(state, session, redirect_uri, code_verifier)
+
+
+def _flow_session(state: AppState, scopes: list[str], redirect_uri: str) -> OAuth2Session:
+    return build_session(
+        state.client_id,
+        list(scopes),
+        redirect_uri=redirect_uri,
+        timeout=state.settings.http_timeout,
+        clock=state.clock,
+    )
+
+
+def _web_flow(state: AppState, session: OAuth2Session, redirect_uri: str, verifier: str) -> Flow:
     return Flow(
         session,
         state.client_type,
         state.flow_client_config,
         redirect_uri,
-        code_verifier,
+        verifier,
         autogenerate_code_verifier=False,
         timeout=state.settings.http_timeout,
         clock=state.clock,
@@ -316,7 +320,7 @@ def authorize() -> Response:
     nonce = secrets.token_urlsafe(16)
     flow = authorization_flow(state, requested_scopes(state, extra), redirect_uri, verifier)
     flow_state = state.pending.begin(
-        session,
+        session._get_current_object(),
         PendingFlow(
             code_verifier=verifier,
             nonce=nonce,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -20,6 +21,17 @@ BINDING_SESSION_KEY = "_google_flow_binding"
 #: Session key of the list of recent pending-flow ids.
 PENDING_SESSION_KEY = "_google_flow_pending"
 _MAX_STATE_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=8)
+def _binding_mac(key: bytes) -> hmac.HMAC:
+    """An ``HMAC-SHA256`` keyed with *key* over the binding's prefix, to copy per session.
+
+    Copying a keyed MAC is a fraction of the cost of keying a new one (each
+    new one looks the digest up again in OpenSSL); an app has one secret key,
+    a few while it rotates them.
+    """
+    return hmac.new(key, b"google-flow-binding:", hashlib.sha256)
 
 
 class PendingFlows:
@@ -54,8 +66,9 @@ class PendingFlows:
             return value
         sid = getattr(session, "sid", None)
         if secret and isinstance(sid, str) and sid:
-            key = secret.encode("utf-8") if isinstance(secret, str) else secret
-            return hmac.digest(key, b"google-flow-binding:" + sid.encode("utf-8"), "sha256").hex()
+            mac = _binding_mac(secret.encode("utf-8") if isinstance(secret, str) else secret).copy()
+            mac.update(sid.encode("utf-8"))
+            return mac.hexdigest()
         return secrets.token_hex(32)
 
     @classmethod
@@ -114,6 +127,16 @@ class PendingFlows:
         session[PENDING_SESSION_KEY] = recent
         return state
 
+    @staticmethod
+    def _listed_until(recent: list[Any], key: str) -> float:
+        """The expiry the session's list gives the flow *key* (``inf`` if it gives none)."""
+        for entry in recent:
+            if isinstance(entry, list) and len(entry) > 1 and entry[0] == key:
+                until = entry[1]
+                if isinstance(until, (int, float)) and not isinstance(until, bool):
+                    return until
+        return float("inf")
+
     def consume(
         self,
         session: MutableMapping[str, Any],
@@ -137,15 +160,15 @@ class PendingFlows:
         key = self._record_key(self._derive_binding(session, secret), state)
         text = self.store.pop(key)
         recent = session.get(PENDING_SESSION_KEY)
-        listed_until = None
+        listed = False
         if isinstance(recent, list):
             kept = [e for e in recent if not (isinstance(e, list) and e and e[0] == key)]
             if len(kept) != len(recent):
                 session[PENDING_SESSION_KEY] = kept
-                listed_until = next((e[1] for e in recent if e not in kept and len(e) > 1), None)
+                listed = True
         if text is None:
             # Only for the log line (UnknownStateError.detail); the answer is the same.
-            if isinstance(listed_until, (int, float)) and listed_until <= self.clock():
+            if listed and self._listed_until(recent, key) <= self.clock():
                 raise UnknownStateError(reason="expired")
             raise UnknownStateError(reason="unknown" if bound else "no_session")
         try:
