@@ -35,6 +35,7 @@ import base64
 import binascii
 import contextlib
 import email.utils
+import functools
 import hmac
 import json
 import logging
@@ -310,6 +311,31 @@ def _number(claims: Mapping[str, Any], name: str, *, required: bool) -> float | 
     return value
 
 
+@functools.lru_cache(maxsize=16)
+def _checked_header(header_b64: str) -> Mapping[str, Any]:
+    """The JOSE header of a compact JWS, checked: RS256, no ``crit``, a ``kid``.
+
+    A provider signs every token with one of a few keys, so the same header
+    comes again and again; each is parsed once (a header that fails raises
+    every time: exceptions are not cached). Copy the result before changing it.
+
+    :raises IDTokenError: ``reason`` is ``malformed``, ``algorithm`` or ``unknown_key``.
+    """
+    try:
+        header = json.loads(_b64decode(header_b64))
+    except (ValueError, binascii.Error):
+        raise _fail("the ID token's header is not valid JSON", "malformed") from None
+    if not isinstance(header, dict):
+        raise _fail("the ID token's header is not a JSON object", "malformed")
+    if header.get("alg") != "RS256":
+        raise _fail("the ID token is not signed with RS256", "algorithm")
+    if "crit" in header:
+        raise _fail("the ID token uses unsupported critical header extensions", "malformed")
+    if not isinstance(header.get("kid"), str):
+        raise _fail("the ID token's header names no signing key", "unknown_key")
+    return header
+
+
 def verify_signed_jwt(token: str, *, certs: CertsCache) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check a compact RS256 JWS's form and signature; return its header and payload.
 
@@ -324,20 +350,8 @@ def verify_signed_jwt(token: str, *, certs: CertsCache) -> tuple[dict[str, Any],
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _JWT_RE.fullmatch(token):
         raise _fail("the ID token is not a well-formed JWT", "malformed")
     header_b64, payload_b64, signature_b64 = token.split(".")
-    try:
-        header = json.loads(_b64decode(header_b64))
-    except (ValueError, binascii.Error):
-        raise _fail("the ID token's header is not valid JSON", "malformed") from None
-    if not isinstance(header, dict):
-        raise _fail("the ID token's header is not a JSON object", "malformed")
-    if header.get("alg") != "RS256":
-        raise _fail("the ID token is not signed with RS256", "algorithm")
-    if "crit" in header:
-        raise _fail("the ID token uses unsupported critical header extensions", "malformed")
-    kid = header.get("kid")
-    if not isinstance(kid, str):
-        raise _fail("the ID token's header names no signing key", "unknown_key")
-    key = certs.get_key(kid)
+    header = dict(_checked_header(header_b64))
+    key = certs.get_key(header["kid"])
     try:
         signature = _b64decode(signature_b64)
         key.verify(
