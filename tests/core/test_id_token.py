@@ -314,6 +314,30 @@ def test_missing_kid(key: Key, certs: CertsCache) -> None:
     assert reason_of(f"{header}.{payload}.{_b64(signature)}", certs) == "unknown_key"
 
 
+def test_a_refused_header_is_refused_every_time(key: Key, certs: CertsCache) -> None:
+    """Headers are parsed once each (a cache); a refusal is not remembered as a pass."""
+    bad = _unsigned({"alg": "HS256", "kid": key.kid}, claims(), b"sig")
+    assert reason_of(bad, certs) == "algorithm"
+    assert reason_of(bad, certs) == "algorithm"
+    good = key.sign(claims())
+    assert verify(good, certs)["sub"] == claims()["sub"]
+    # Same (cached) header, another payload: the signature is still checked.
+    header, _payload, signature = good.split(".")
+    forged = f"{header}.{_b64(json.dumps(claims(sub='someone-else')).encode())}.{signature}"
+    assert reason_of(forged, certs) == "signature"
+
+
+def test_the_cached_header_cannot_be_changed_through_a_result(key: Key, certs: CertsCache) -> None:
+    from flask_google_flow.core.id_token import verify_signed_jwt
+
+    token = key.sign(claims())
+    header, _claims = verify_signed_jwt(token, certs=certs)
+    header["alg"] = "none"
+    header.pop("kid")
+    again, _claims = verify_signed_jwt(token, certs=certs)
+    assert again["alg"] == "RS256" and again["kid"] == key.kid
+
+
 # -- claims -----------------------------------------------------------------
 
 
