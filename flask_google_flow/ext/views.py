@@ -103,6 +103,8 @@ def _param(args: MultiDict[str, str], name: str, *, charset: str | None = "token
     ``_MAX_LENGTH[name]`` long; ``"text"``: any printable text of that length;
     ``None``: no check here (the caller applies its own rule, e.g. ``next``).
     """
+    if name not in args:
+        return None
     values = args.getlist(name)
     if not values:
         return None
