@@ -632,3 +632,19 @@ def test_with_the_session_store_in_flask() -> None:
     state = client.get("/begin").get_data(as_text=True)
     assert client.get(f"/consume/{state}").get_data(as_text=True) == "/x"
     assert client.get(f"/consume/{state}").status_code == 400
+
+
+def test_a_client_outage_leaves_a_store_operation_as_session_unavailable() -> None:
+    from flask_google_flow.ext.pending.base import Outages
+
+    outages = Outages(ConnectionError, TimeoutError)
+    refused = ConnectionRefusedError("refused")
+    with pytest.raises(SessionUnavailable) as info, outages:
+        raise refused
+    assert info.value.__cause__ is refused
+    # Not an outage (a bug of the store's own): raised as it is.
+    with pytest.raises(KeyError), outages:
+        raise KeyError("k")
+    with outages:
+        value = 1
+    assert value == 1

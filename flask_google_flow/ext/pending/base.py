@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from types import TracebackType
 
 from ..errors import SessionUnavailable
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "Outages",
     "PendingFlowStore",
     "as_text",
     "client_outage_errors",
@@ -73,6 +75,34 @@ def unavailable(exc: BaseException) -> SessionUnavailable:
     error = SessionUnavailable()
     error.__cause__ = exc
     return error
+
+
+class Outages:
+    """``with outages:`` — the backend client's *errors* leave the block as
+    :class:`SessionUnavailable` (caused by the original); anything else passes.
+
+    One per store, made once: entering it costs an attribute lookup, not a
+    generator as :func:`contextlib.contextmanager` would.
+
+    :param errors: the client's exception types meaning "the server cannot be reached".
+    """
+
+    __slots__ = ("errors",)
+
+    def __init__(self, *errors: type[BaseException]) -> None:
+        self.errors = errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None and isinstance(exc, self.errors):
+            raise unavailable(exc) from exc
 
 
 @functools.lru_cache(maxsize=1)

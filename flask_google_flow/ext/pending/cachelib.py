@@ -10,8 +10,7 @@ import secrets
 from typing import Any
 
 from ..errors import SessionUnavailable
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
-from .base import unavailable as _unavailable
+from .base import DEFAULT_KEY_PREFIX, Outages, PendingFlowStore, as_text
 
 __all__ = ["CacheLibPendingFlowStore", "NoReplyCacheError"]
 
@@ -52,7 +51,7 @@ class CacheLibPendingFlowStore(PendingFlowStore):
             raise TypeError("a FileSystemCache's sessions use FilePendingFlowStore")
         self.cache = cache
         self.key_prefix = key_prefix
-        self._errors = (OSError, *errors)
+        self._outages = Outages(OSError, *errors)
         #: Whether :meth:`check_replies` must still run before the first use.
         self.replies_unchecked = isinstance(cache, MemcachedCache)
 
@@ -68,10 +67,8 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         if not self.replies_unchecked:
             return
         probe = f"{self.key_prefix}probe:{secrets.token_hex(8)}"
-        try:
+        with self._outages:
             deleted = self.cache.delete(probe)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         if deleted:
             raise NoReplyCacheError(
                 "the cachelib MemcachedCache in SESSION_CACHELIB reports deleting a key "
@@ -84,10 +81,8 @@ class CacheLibPendingFlowStore(PendingFlowStore):
     def put(self, key: str, value: str, ttl: int) -> None:
         """Store the record; a write the cache refuses raises ``SessionUnavailable``."""
         self.check_replies()
-        try:
+        with self._outages:
             ok = self.cache.set(self.key_prefix + key, value, timeout=max(int(ttl), 1))
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         if ok is False:
             raise SessionUnavailable()
 
@@ -95,35 +90,27 @@ class CacheLibPendingFlowStore(PendingFlowStore):
         """Return and remove the record; of concurrent callers only the deleter gets it."""
         self.check_replies()
         full_key = self.key_prefix + key
-        try:
+        with self._outages:
             value = self.cache.get(full_key)
             if value is None or not self.cache.delete(full_key):
                 return None
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def delete(self, key: str) -> None:
         """Remove the record if present."""
-        try:
+        with self._outages:
             self.cache.delete(self.key_prefix + key)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
 
     def get(self, key: str) -> str | None:
         """The record, or ``None`` (``cache.get``)."""
-        try:
+        with self._outages:
             value = self.cache.get(self.key_prefix + key)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``cache.add``: atomic for Redis and memcached caches."""
-        try:
+        with self._outages:
             return bool(self.cache.add(self.key_prefix + key, value, timeout=max(int(ttl), 1)))
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
 
 
 class NoReplyCacheError(RuntimeError):

@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SessionUnavailable
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
-from .base import unavailable as _unavailable
+from .base import DEFAULT_KEY_PREFIX, Outages, PendingFlowStore, as_text
 
 __all__ = ["MemcachedPendingFlowStore", "is_pymemcache_client", "writes_without_reply"]
 
@@ -71,54 +70,44 @@ class MemcachedPendingFlowStore(PendingFlowStore):
 
         self.client = client
         self.key_prefix = key_prefix
-        self._errors: tuple[type[BaseException], ...] = (MemcacheError, OSError)
+        self._outages = Outages(MemcacheError, OSError)
 
     def put(self, key: str, value: str, ttl: int) -> None:
         """``set`` and wait for ``STORED``; any other answer raises ``SessionUnavailable``."""
         expire = min(max(int(ttl), 1), _MAX_RELATIVE_EXPIRY)
-        try:
+        with self._outages:
             stored = self.client.set(
                 self.key_prefix + key, value.encode("utf-8"), expire=expire, noreply=False
             )
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         if not stored:
             raise SessionUnavailable()
 
     def pop(self, key: str) -> str | None:
         """``get``, then ``delete`` answered by the server: only its ``DELETED`` wins."""
         full_key = self.key_prefix + key
-        try:
+        with self._outages:
             value = self.client.get(full_key)
             if value is None or not self.client.delete(full_key, noreply=False):
                 return None
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def delete(self, key: str) -> None:
         """``delete`` (answered)."""
-        try:
+        with self._outages:
             self.client.delete(self.key_prefix + key, noreply=False)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
 
     def get(self, key: str) -> str | None:
         """``get``: the record without claiming it, or ``None``."""
-        try:
+        with self._outages:
             value = self.client.get(self.key_prefix + key)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``add`` answered by the server: ``STORED`` only if the key was absent."""
         expire = min(max(int(ttl), 1), _MAX_RELATIVE_EXPIRY)
-        try:
+        with self._outages:
             return bool(
                 self.client.add(
                     self.key_prefix + key, value.encode("utf-8"), expire=expire, noreply=False
                 )
             )
-        except self._errors as exc:
-            raise _unavailable(exc) from exc

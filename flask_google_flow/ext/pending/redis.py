@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import DEFAULT_KEY_PREFIX, PendingFlowStore, as_text
-from .base import unavailable as _unavailable
+from .base import DEFAULT_KEY_PREFIX, Outages, PendingFlowStore, as_text
 
 __all__ = ["RedisPendingFlowStore"]
 
@@ -26,21 +25,21 @@ class RedisPendingFlowStore(PendingFlowStore):
 
         self.client = client
         self.key_prefix = key_prefix
-        self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+        self._outages = Outages(
+            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError
+        )
         self._response_error = redis.exceptions.ResponseError
         self._has_getdel = True
 
     def put(self, key: str, value: str, ttl: int) -> None:
         """``SET prefix+key value EX ttl``."""
-        try:
+        with self._outages:
             self.client.set(self.key_prefix + key, value, ex=max(int(ttl), 1))
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
 
     def pop(self, key: str) -> str | None:
         """``GETDEL prefix+key`` (or a ``MULTI`` transaction on old servers)."""
         full_key = self.key_prefix + key
-        try:
+        with self._outages:
             value = None
             if self._has_getdel:
                 try:
@@ -54,28 +53,20 @@ class RedisPendingFlowStore(PendingFlowStore):
                 pipe.get(full_key)
                 pipe.delete(full_key)
                 value, _deleted = pipe.execute()
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def delete(self, key: str) -> None:
         """``DEL prefix+key``."""
-        try:
+        with self._outages:
             self.client.delete(self.key_prefix + key)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
 
     def get(self, key: str) -> str | None:
         """``GET prefix+key``."""
-        try:
+        with self._outages:
             value = self.client.get(self.key_prefix + key)
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
         return as_text(value)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """``SET prefix+key value NX EX ttl`` (atomic)."""
-        try:
+        with self._outages:
             return bool(self.client.set(self.key_prefix + key, value, ex=max(int(ttl), 1), nx=True))
-        except self._errors as exc:
-            raise _unavailable(exc) from exc
