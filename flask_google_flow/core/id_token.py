@@ -311,6 +311,20 @@ def _number(claims: Mapping[str, Any], name: str, *, required: bool) -> float | 
     return value
 
 
+def _json_object(segment: str, part: str) -> dict[str, Any]:
+    """The JSON object in a base64url JWS *segment* (its *part*: header or payload).
+
+    :raises IDTokenError: ``reason`` ``malformed``: not base64url, not JSON or not an object.
+    """
+    try:
+        value = json.loads(_b64decode(segment))
+    except (ValueError, binascii.Error):
+        raise _fail(f"the ID token's {part} is not valid JSON", "malformed") from None
+    if not isinstance(value, dict):
+        raise _fail(f"the ID token's {part} is not a JSON object", "malformed")
+    return value
+
+
 @functools.lru_cache(maxsize=16)
 def _checked_header(header_b64: str) -> Mapping[str, Any]:
     """The JOSE header of a compact JWS, checked: RS256, no ``crit``, a ``kid``.
@@ -321,12 +335,7 @@ def _checked_header(header_b64: str) -> Mapping[str, Any]:
 
     :raises IDTokenError: ``reason`` is ``malformed``, ``algorithm`` or ``unknown_key``.
     """
-    try:
-        header = json.loads(_b64decode(header_b64))
-    except (ValueError, binascii.Error):
-        raise _fail("the ID token's header is not valid JSON", "malformed") from None
-    if not isinstance(header, dict):
-        raise _fail("the ID token's header is not a JSON object", "malformed")
+    header = _json_object(header_b64, "header")
     if header.get("alg") != "RS256":
         raise _fail("the ID token is not signed with RS256", "algorithm")
     if "crit" in header:
@@ -362,12 +371,7 @@ def verify_signed_jwt(token: str, *, certs: CertsCache) -> tuple[dict[str, Any],
         )
     except (InvalidSignature, binascii.Error, ValueError):
         raise _fail("the ID token's signature is invalid", "signature") from None
-    try:
-        claims = json.loads(_b64decode(payload_b64))
-    except (ValueError, binascii.Error):
-        raise _fail("the ID token's payload is not valid JSON", "malformed") from None
-    if not isinstance(claims, dict):
-        raise _fail("the ID token's payload is not a JSON object", "malformed")
+    claims = _json_object(payload_b64, "payload")
     return header, claims
 
 
