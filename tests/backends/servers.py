@@ -12,7 +12,6 @@ variables.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.integration.harness import _stop_process, free_port, wait_for_port
+from tests.integration.harness import LocalServer, _stop_process, free_port, wait_for_port
 
 DATABASE = "gf_stores"
 POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
@@ -81,38 +80,19 @@ def drop_tables(url: str, *names: str) -> None:
     engine.dispose()
 
 
-class MemcachedServer:
+class MemcachedServer(LocalServer):
     """A private ``memcached`` on a free loopback port (TCP only)."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> MemcachedServer:
-        command = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"]
-        command += ["-c", "1024", "-t", "2", "-u", "root"]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_for_port(self.port, process=self.process)
-        return self
-
-    def stop(self) -> None:
-        _stop_process(self.process)
-        self.process = None
-
-    def __enter__(self) -> MemcachedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def command(self) -> list[str]:
+        return [
+            "memcached",
+            *("-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"),
+            *("-c", "1024", "-t", "2", "-u", "root"),
+        ]
 
 
 class ThreadedServer:
@@ -205,16 +185,7 @@ class PostgresCluster:
     def stop(self) -> None:
         """Fast shutdown (SIGINT: clients are disconnected), SIGKILL if it lingers."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        _stop_process(process, sig=signal.SIGINT, timeout=15)
 
     def remove(self) -> None:
         self.stop()

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urljoin
 
 import requests
@@ -52,12 +53,14 @@ def wait_for_port(port: int, *, timeout: float = 15.0, process: subprocess.Popen
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
-def _stop_process(process: subprocess.Popen | None, *, timeout: float = 10.0) -> None:
-    """SIGTERM the process (and its own process group), then SIGKILL if it lingers."""
+def _stop_process(
+    process: subprocess.Popen | None, *, sig: int = signal.SIGTERM, timeout: float = 10.0
+) -> None:
+    """Send *sig* to the process's own group (``start_new_session``), SIGKILL if it lingers."""
     if process is None or process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)  # the group we created: start_new_session
+        os.killpg(process.pid, sig)  # the group we created: start_new_session
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -66,39 +69,26 @@ def _stop_process(process: subprocess.Popen | None, *, timeout: float = 10.0) ->
         process.wait(5)
 
 
-class RedisServer:
-    """A private ``redis-server`` on a free loopback port, without persistence.
+class LocalServer:
+    """A server process of this test run on a free loopback port.
 
-    :meth:`stop` and :meth:`start` again keep the port, so clients reconnect;
-    nothing survives a restart (``--save ''``, no AOF), like losing a cache.
+    :meth:`start` runs :meth:`command` in a process group of its own and
+    waits for the port; :meth:`stop` ends it by its PID (group), and
+    :meth:`start` again keeps the port, so clients reconnect. Also a context
+    manager.
     """
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
-        self.directory = directory
+    def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def command(self) -> list[str]:
+        """The server's command line."""
+        raise NotImplementedError
 
-    def start(self) -> RedisServer:
+    def start(self) -> Self:
         self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-                "--loglevel",
-                "warning",
-            ],
+            self.command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -110,11 +100,33 @@ class RedisServer:
         _stop_process(self.process)
         self.process = None
 
-    def __enter__(self) -> RedisServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class RedisServer(LocalServer):
+    """A private ``redis-server`` without persistence: nothing survives a restart
+    (``--save ''``, no AOF), like losing a cache.
+    """
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        super().__init__(port)
+        self.directory = directory
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return [
+            "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+            *("--dir", str(self.directory), "--loglevel", "warning"),
+        ]
 
 
 class Gunicorn:

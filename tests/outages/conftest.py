@@ -21,10 +21,14 @@ from flask import Flask
 
 from flask_google_flow import GoogleFlow
 from flask_google_flow.testing import FakeClock, FakeGoogle
+from tests.backends.servers import (
+    MemcachedServer,
+    PostgresCluster,
+    memcached_installed,
+    postgres_cluster_possible,
+)
 from tests.conftest import require
 from tests.sign_in_helpers import CALLBACK, add_home_page, build_app
-
-from .servers import MemcachedServer, PostgresCluster, postgres_bin
 
 
 @pytest.fixture
@@ -123,15 +127,13 @@ def backend(request, tmp_path) -> Iterator[Backend]:
         )
         return
     if request.param == "memcached":
-        require(
-            MemcachedServer.available(), "memcached is not installed", "apt-get install memcached"
-        )
+        require(memcached_installed(), "memcached is not installed", "apt-get install memcached")
         server = MemcachedServer().start()
         from flask_google_flow.ext.resilience import fail_fast_memcached
 
         def configure(app: Flask) -> None:
             app.config.update(
-                SESSION_TYPE="memcached", SESSION_MEMCACHED=fail_fast_memcached(server.server)
+                SESSION_TYPE="memcached", SESSION_MEMCACHED=fail_fast_memcached(server.address)
             )
 
         try:
@@ -147,9 +149,9 @@ def backend(request, tmp_path) -> Iterator[Backend]:
             server.stop()
         return
     require(
-        postgres_bin() is not None,
-        "PostgreSQL's initdb/postgres are not installed",
-        "apt-get install postgresql",
+        postgres_cluster_possible(),
+        "PostgreSQL 15 binaries or the postgres user are missing",
+        "apt-get install postgresql-15",
     )
     cluster = PostgresCluster().start()
 

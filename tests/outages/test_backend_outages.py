@@ -263,15 +263,16 @@ def test_a_stale_memcached_connection_is_a_503_then_reconnects(fake, clock, tmp_
     """A plain pymemcache client (no retry) after a memcached restart: 503 once, not 500."""
     from pymemcache.client.base import Client
 
-    from .conftest import Backend
-    from .servers import MemcachedServer
+    from tests.backends.servers import MemcachedServer, memcached_installed
 
-    require(MemcachedServer.available(), "memcached is not installed", "apt-get install memcached")
+    from .conftest import Backend
+
+    require(memcached_installed(), "memcached is not installed", "apt-get install memcached")
     server = MemcachedServer().start()
     try:
 
         def configure(app):
-            client = Client(server.server, connect_timeout=1, timeout=1, default_noreply=False)
+            client = Client(server.address, connect_timeout=1, timeout=1, default_noreply=False)
             app.config.update(SESSION_TYPE="memcached", SESSION_MEMCACHED=client)
 
         backend = Backend(
