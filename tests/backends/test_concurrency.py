@@ -32,6 +32,7 @@ from flask_google_flow.ext.pending import (
     SqlPendingFlowStore,
 )
 from flask_google_flow.testing import FakeGoogle
+from tests.integration.harness import replay_at_once
 
 from . import servers
 from .load_app import build_app
@@ -91,19 +92,7 @@ def test_parallel_replays_of_one_callback_reach_the_token_endpoint_once(serve_ap
         callback = browser.get(start.headers["Location"], allow_redirects=False, timeout=10)
         cookie = browser.cookies["session"]
         fake_google.reset_counts()
-        barrier = threading.Barrier(REPLAYS)
-
-        def replay(_n: int) -> int:
-            barrier.wait(10)
-            return requests.get(
-                callback.headers["Location"],
-                cookies={"session": cookie},
-                allow_redirects=False,
-                timeout=20,
-            ).status_code
-
-        with concurrent.futures.ThreadPoolExecutor(REPLAYS) as pool:
-            statuses = Counter(pool.map(replay, range(REPLAYS)))
+        statuses = replay_at_once(callback.headers["Location"], cookie, REPLAYS)
         assert statuses == Counter({302: 1, 400: REPLAYS - 1})
         assert fake_google.request_counts["token"] == 1
         assert len(app.stored) == 1

@@ -69,6 +69,23 @@ def _stop_process(
         process.wait(5)
 
 
+def replay_at_once(url: str, cookie: str, times: int, *, timeout: float = 20) -> Counter[int]:
+    """GET *url* (a callback) *times* at once with the session *cookie*; the statuses counted.
+
+    The requests wait at a barrier and go out together: the race single use must win.
+    """
+    barrier = threading.Barrier(times)
+
+    def replay(_n: int) -> int:
+        barrier.wait(10)
+        return requests.get(
+            url, cookies={"session": cookie}, allow_redirects=False, timeout=timeout
+        ).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(times) as pool:
+        return Counter(pool.map(replay, range(times)))
+
+
 class LocalServer:
     """A server process of this test run on a free loopback port.
 

@@ -23,7 +23,7 @@ from flask_google_flow import GoogleFlow
 from flask_google_flow.ext.resilience import fail_fast_redis, guard_session_backend
 from flask_google_flow.testing import FakeGoogle
 
-from .harness import login_once
+from .harness import login_once, replay_at_once
 
 pytestmark = pytest.mark.integration
 
@@ -129,19 +129,7 @@ def test_parallel_replays_of_one_callback_succeed_once(serve_app, fake_google):
         start = browser.get(base + "/authorize", allow_redirects=False, timeout=10)
         callback = browser.get(start.headers["Location"], allow_redirects=False, timeout=10)
         cookie = browser.cookies["session"]
-        barrier = threading.Barrier(PARALLEL)
-
-        def replay(_n: int) -> int:
-            barrier.wait(5)
-            return requests.get(
-                callback.headers["Location"],
-                cookies={"session": cookie},
-                allow_redirects=False,
-                timeout=10,
-            ).status_code
-
-        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-            statuses = Counter(pool.map(replay, range(PARALLEL)))
+        statuses = replay_at_once(callback.headers["Location"], cookie, PARALLEL, timeout=10)
         assert statuses == Counter({302: 1, 400: PARALLEL - 1})
         assert len(app.stored) == 1
         assert fake_google.request_counts["token"] == 1
