@@ -558,8 +558,8 @@ FLOOR_DOES = (
     " connection, session id rotated"
 )
 OURS_DOES = "GoogleFlow: PKCE + nonce, ID token verified, session id rotated after login"
-#: Ours with the pending sign-ins on a memory file system (docs/deployment.md recommends it
-#: for one host), the sessions on the same disk as everyone's.
+#: Ours with the pending sign-ins on a memory file system (a one-host option of
+#: docs/deployment.md), the sessions on the same disk as everyone's.
 OURS_TMPFS = "ours-tmpfs"
 MEMORY_FOLDER = "/dev/shm"
 OURS_TMPFS_DOES = OURS_DOES + "; GOOGLE_FLOW_PENDING_DIR in " + MEMORY_FOLDER

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -92,11 +93,162 @@ def test_a_new_record_is_created_in_place_without_a_temporary_file(
     assert store.pop("new") == "second"
 
 
-def test_claim_removes_the_file_and_is_single_use(store: FilePendingFlowStore, tmp_path) -> None:
+def test_claim_takes_the_name_away_and_is_single_use(store: FilePendingFlowStore, tmp_path) -> None:
     store.put("k", "value", 60)
     assert store.pop("k") == "value"
-    assert list((tmp_path / "pending").iterdir()) == []
+    names = [p.name for p in (tmp_path / "pending").iterdir()]
+    assert len(names) == 1 and names[0].startswith(".spare-")  # kept for the next record
     assert store.pop("k") is None
+    assert store.get("k") is None
+
+
+def _spares(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith(".spare-"))
+
+
+def test_the_next_record_is_written_over_a_claimed_ones_file(
+    store: FilePendingFlowStore, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "pending"
+    store.put("first", "a value of some length", 60)
+    assert store.pop("first") == "a value of some length"
+    (spare,) = _spares(folder)
+    inode, size = spare.stat().st_ino, spare.stat().st_size
+    creates: list[str] = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args):
+        if flags & os.O_CREAT:
+            creates.append(path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    store.put("second", "shorter", 30)
+    monkeypatch.undo()
+    assert creates == []  # no new file
+    record = folder / "second.flow"
+    assert record.stat().st_ino == inode and _spares(folder) == []
+    # The same size: the expiry is padded with zeros; the record reads as usual.
+    data = record.read_bytes()
+    assert len(data) == size
+    expires_at, rest = data.removeprefix(b"gf-pending 2 ").split(b" ", 1)
+    assert expires_at.startswith(b"0") and int(expires_at) == 1_700_000_030
+    assert rest == b"7\nshorter"
+    assert store.get("second") == "shorter"
+    clock.now += 30
+    assert store.get("second") is None  # the padded expiry is the expiry
+
+
+def test_a_record_longer_than_the_spare_grows_it(store: FilePendingFlowStore, tmp_path) -> None:
+    store.put("a", "v", 60)
+    store.pop("a")
+    store.put("b", "a value much longer than the first one", 60)
+    assert store.pop("b") == "a value much longer than the first one"
+    store.put("c", "v", 60)  # back to short: padded to the grown size
+    assert store.pop("c") == "v"
+
+
+def test_a_spare_removed_meanwhile_means_a_new_file(store: FilePendingFlowStore, tmp_path) -> None:
+    folder = tmp_path / "pending"
+    store.put("a", "v", 60)
+    store.pop("a")
+    for spare in _spares(folder):
+        spare.unlink()  # another process's garbage collection
+    store.put("b", "v", 60)
+    assert store.pop("b") == "v"
+
+
+def test_a_spare_that_is_no_plain_file_is_dropped(store: FilePendingFlowStore, tmp_path) -> None:
+    folder = tmp_path / "pending"
+    store.put("a", "v", 60)
+    store.pop("a")
+    (spare,) = _spares(folder)
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"keep me")
+    spare.unlink()
+    spare.symlink_to(target)  # swapped for a link: never written through
+    store.put("b", "v", 60)
+    assert target.read_bytes() == b"keep me"
+    assert not spare.is_symlink() and not spare.exists()
+    assert store.pop("b") == "v"
+
+
+def test_spares_are_capped_and_large_files_are_removed(
+    store: FilePendingFlowStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pending"
+    for i in range(20):
+        store.put(f"k{i}", "v", 60)
+    for i in range(20):
+        assert store.pop(f"k{i}") == "v"
+    assert len(_spares(folder)) == 16
+    store.put("big", "x" * 2000, 60)  # over a spare of a few bytes: it grows past 1 KiB
+    assert store.pop("big") == "x" * 2000
+    assert len(_spares(folder)) == 15  # that file was removed, not kept
+
+
+def test_a_failed_write_over_a_spare_raises_and_leaves_nothing(
+    store: FilePendingFlowStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "pending"
+    store.put("a", "value", 60)
+    store.pop("a")
+
+    def disk_full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(SessionUnavailable):
+        store.put("b", "a longer value than before", 60)
+    monkeypatch.undo()
+    assert list(folder.iterdir()) == []  # the half-written spare is removed
+    assert store.pop("b") is None
+
+
+def test_threads_never_share_a_spare(store: FilePendingFlowStore) -> None:
+    """Many threads put and claim records of their own: each gets back exactly its value."""
+    errors: list[str] = []
+
+    def sign_ins(thread: int) -> None:
+        for i in range(300):
+            key, value = f"t{thread}-{i}", f"value of thread {thread}, sign-in {i}"
+            store.put(key, value, 60)
+            got = store.pop(key)
+            if got != value:
+                errors.append(f"{key}: {got!r}")
+
+    threads = [threading.Thread(target=sign_ins, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def _put_in_forked_child(store: FilePendingFlowStore, results) -> None:
+    store.put("child", "from the child", 60)
+    results.put(os.stat(os.path.join(store.directory, "child.flow")).st_ino)
+
+
+def test_a_forked_child_does_not_write_the_parents_spares(
+    store: FilePendingFlowStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pending"
+    store.put("a", "v", 60)
+    store.pop("a")
+    (spare,) = _spares(folder)
+    inode = spare.stat().st_ino
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_put_in_forked_child, args=(store, results))
+    child.start()
+    child_inode = results.get(timeout=10)
+    child.join(10)
+    assert child.exitcode == 0
+    assert child_inode != inode and _spares(folder) == [spare]  # the child made its own file
+    store.put("parent", "v", 60)  # the parent still uses its spare
+    assert (folder / "parent.flow").stat().st_ino == inode
+    assert store.pop("child") == "from the child"
 
 
 def test_expiry_is_inside_the_record(store: FilePendingFlowStore, clock: Clock) -> None:
@@ -246,6 +398,20 @@ def test_garbage_collection(store: FilePendingFlowStore, tmp_path: Path, clock: 
         "unrelated.txt",
     ]
     assert store.pop("new") == "v"
+
+
+def test_garbage_collection_removes_spares_left_for_ten_minutes(
+    store: FilePendingFlowStore, tmp_path: Path, clock: Clock
+) -> None:
+    folder = tmp_path / "pending"
+    store.put("a", "v", 60)
+    store.pop("a")
+    clock.now = time.time() + 590  # its ctime is now: not yet
+    assert store.collect_garbage() == 0 and len(_spares(folder)) == 1
+    clock.now = time.time() + 601
+    assert store.collect_garbage() == 1 and _spares(folder) == []
+    store.put("b", "v", 60)  # the forgotten spare is gone: a new file
+    assert store.pop("b") == "v"
 
 
 def test_put_collects_garbage_at_most_once_per_interval(tmp_path: Path, clock: Clock) -> None:

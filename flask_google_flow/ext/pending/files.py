@@ -11,7 +11,8 @@ File format
 
         gf-pending 2 <expires_at> <length>\\n<value, UTF-8>
 
-    ``expires_at`` is in unix seconds; a record past it is never returned.
+    ``expires_at`` is in unix seconds, possibly with leading zeros (a reused
+    file keeps its size, see *Reuse*); a record past it is never returned.
     ``length`` is the value's size in bytes: a file holding fewer bytes, or
     an unfinished header (an empty file, part of the first line), is a record
     still being written (or left by a crashed writer) and counts as absent.
@@ -19,28 +20,42 @@ File format
     earlier versions, always complete) are still read.
 
 Create
-    A new name is created with ``O_CREAT | O_EXCL`` and the whole record
-    written to it: one creator wins, and until the last byte is written the
-    record counts as absent (see ``length``), so a reader never takes a
-    partial record. A name that exists already (``put`` overwriting a
-    record) is replaced instead: the record is written to a temporary file
-    (``.tmp-<random>``) and renamed over it (``os.replace``, atomic). Every
-    ``write`` and ``close`` is checked: a failed write raises
+    When the process has a spare (see *Reuse*), the whole record is written
+    over it, under a name no reader looks up, and the spare is renamed to
+    ``<key>.flow`` (``os.replace``, atomic). Otherwise a new ``<key>.flow``
+    is created with ``O_CREAT | O_EXCL`` and the record written to it: one
+    creator wins, and until the last byte is written the record counts as
+    absent (see ``length``). A name that exists already (``put``
+    overwriting a record) is replaced instead: the record is written to a
+    temporary file (``.tmp-<random>``) and renamed over it. So a reader never
+    takes a partial record. Every ``write`` and ``close`` is checked: a
+    failed write raises
     :class:`~flask_google_flow.ext.errors.SessionUnavailable`, it never loses
     the record silently. No ``fsync``: a pending flow lives for minutes and a
     machine crash only costs the sign-ins in progress.
 
 Claim
-    The caller reads the record and, if it is complete, removes its name
-    (``os.unlink``): the removal succeeds for exactly one of any number of
-    concurrent callers, in any process on the host, and only that caller
-    gets the record; the others get ``FileNotFoundError`` and ``None``. An
-    incomplete record is left in place.
+    The caller reads the record and, if it is complete, takes its name away
+    (``os.rename`` to a spare name, or ``os.unlink``): that succeeds for
+    exactly one of any number of concurrent callers, in any process on the
+    host, and only that caller gets the record; the others get
+    ``FileNotFoundError`` and ``None``. An incomplete record is left in place.
+
+Reuse
+    A claimed record's file becomes a spare (``.spare-<random>``) of the
+    process that claimed it, up to 16 per process and 1 KiB each; the next
+    record this process creates is written over a spare (the same size or
+    more, padding ``expires_at`` with zeros) and renamed into place. A
+    sign-in then creates and removes no file: on ext4, creating a file can
+    stall for a millisecond and more for tens of seconds after many files
+    were removed (the session files of a busy app are), while writing over a
+    file and renaming it do not. A process forgets its spares when it forks
+    (the child's are its own), so no two processes write one spare.
 
 Garbage collection
     At most once a minute per process, a ``put`` scans the folder and removes
-    expired records and temporary files of crashed writers (older than an
-    hour).
+    expired records, temporary files of crashed writers (older than an hour)
+    and spares left for ten minutes (of idle or ended processes).
 """
 
 from __future__ import annotations
@@ -53,6 +68,7 @@ import secrets
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from .base import PendingFlowStore
@@ -64,10 +80,19 @@ _MAGIC = b"gf-pending 2 "
 _MAGIC_V1 = b"gf-pending 1 "
 _SUFFIX = ".flow"
 _TEMP_PREFIX = ".tmp-"
+_SPARE_PREFIX = ".spare-"
 _KEY = re.compile(r"[0-9A-Za-z_-]{1,200}")
 _READ_CHUNK = 65536
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: Temporary files older than this are leftovers of a crashed writer.
 _LEFTOVER_SECONDS = 3600
+#: Spares kept per store and process, the largest file kept as one, and how
+#: long a spare may lie unused before garbage collection removes it.
+_MAX_SPARES = 16
+_MAX_SPARE_BYTES = 1024
+_SPARE_SECONDS = 600
+#: How much of a file garbage collection reads to find a record's expiry.
+_HEAD_BYTES = _MAX_SPARE_BYTES + 64
 
 
 class FilePendingFlowStore(PendingFlowStore):
@@ -94,6 +119,8 @@ class FilePendingFlowStore(PendingFlowStore):
         self._clock = clock
         self._next_gc = 0.0
         self._gc_lock = threading.Lock()
+        self._spares: deque[tuple[str, int]] = deque()
+        self._spares_pid = os.getpid()
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         _check_private_folder(self.directory)
         self._prefix = os.path.join(self.directory, "")
@@ -106,10 +133,15 @@ class FilePendingFlowStore(PendingFlowStore):
             raise ValueError("a pending-flow key must be 1-200 letters, digits, '-' or '_'")
         return self._path(key + _SUFFIX)
 
-    def _record_bytes(self, value: str, ttl: int) -> bytes:
-        expires_at = int(self._clock()) + max(int(ttl), 1)
+    def _record_bytes(self, value: str, ttl: int, size: int = 0) -> bytes:
+        """The record's bytes; at least *size* of them (``expires_at`` padded with zeros)."""
+        expires_at = b"%d" % (int(self._clock()) + max(int(ttl), 1))
         encoded = value.encode("utf-8")
-        return b"%s%d %d\n%s" % (_MAGIC, expires_at, len(encoded), encoded)
+        length = b"%d" % len(encoded)
+        short = size - (len(_MAGIC) + len(expires_at) + len(length) + 2 + len(encoded))
+        if short > 0:
+            expires_at = b"0" * short + expires_at
+        return b"%s%s %s\n%s" % (_MAGIC, expires_at, length, encoded)
 
     def _write_temp(self, data: bytes) -> str:
         """*data* as a complete file under a fresh temporary name; its path.
@@ -131,14 +163,75 @@ class FilePendingFlowStore(PendingFlowStore):
         :raises SessionUnavailable: the folder cannot be written (full, read-only, gone).
         """
         final = self._record_path(key)
-        data = self._record_bytes(value, ttl)
-        try:
-            _write_new_file(final, data)
-        except FileExistsError:
-            self._replace(final, data)
-        except OSError as exc:
-            raise _unavailable(exc) from exc
+        spare = self._take_spare()
+        if spare is None or not self._fill_spare(spare, final, value, ttl):
+            data = self._record_bytes(value, ttl)
+            try:
+                _write_new_file(final, data)
+            except FileExistsError:
+                self._replace(final, data)
+            except OSError as exc:
+                raise _unavailable(exc) from exc
         self._maybe_collect_garbage()
+
+    # -- spares ------------------------------------------------------------------
+
+    def _own_spares(self) -> deque[tuple[str, int]]:
+        """This process's spares (a forked child starts with none: the parent's stay its own)."""
+        pid = os.getpid()
+        if pid != self._spares_pid:
+            self._spares = deque()
+            self._spares_pid = pid
+        return self._spares
+
+    def _take_spare(self) -> tuple[str, int] | None:
+        try:
+            return self._own_spares().pop()
+        except IndexError:
+            return None
+
+    def _fill_spare(self, spare: tuple[str, int], final: str, value: str, ttl: int) -> bool:
+        """Write the record over the spare file and rename it to *final*; whether it was there.
+
+        ``False`` when the spare cannot be opened (garbage collection removed
+        it, or it is not a plain file of ours): the caller creates a new file
+        instead, and an outage of the folder shows there.
+
+        :raises SessionUnavailable: the folder cannot be written.
+        """
+        path, size = spare
+        try:
+            fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | _O_NOFOLLOW)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return False
+        try:
+            try:
+                _write_all(fd, self._record_bytes(value, ttl, size))
+            finally:
+                os.close(fd)
+            os.replace(path, final)
+        except FileNotFoundError:
+            return False  # removed while it was written: that copy is gone with it
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise _unavailable(exc) from exc
+        return True
+
+    def _retire(self, path: str, size: int) -> None:
+        """Take the claimed record's name away: keep its file as a spare, or remove it.
+
+        :raises FileNotFoundError: another caller took the name first.
+        """
+        spares = self._own_spares()
+        if size > _MAX_SPARE_BYTES or len(spares) >= _MAX_SPARES:
+            os.unlink(path)
+            return
+        spare = self._path(_SPARE_PREFIX + secrets.token_hex(12))
+        os.rename(path, spare)
+        spares.append((spare, size))
 
     def _replace(self, final: str, data: bytes) -> None:
         """Write *data* under a temporary name, then rename it over *final* (atomic)."""
@@ -164,10 +257,11 @@ class FilePendingFlowStore(PendingFlowStore):
         """
         final = self._record_path(key)
         try:
-            parsed = _parse(_read_file(final))
+            data = _read_file(final)
+            parsed = _parse(data)
             if parsed is _INCOMPLETE:
                 return None  # its writer is not done: not there yet, leave it
-            os.unlink(final)
+            self._retire(final, len(data))
         except FileNotFoundError:
             return None  # never there, or another caller removed it first
         except OSError as exc:
@@ -309,17 +403,22 @@ def _read_file(path: str) -> bytes:
         os.close(fd)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of *data* at the file's position, completing short writes."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:  # pragma: no cover - os.write raises instead
+            raise OSError(errno.EIO, "short write")
+        view = view[written:]
+
+
 def _write_new_file(path: str, data: bytes) -> None:
     """Create *path* (``O_EXCL``, ``0600``) holding *data*; every write and the close checked."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            if written <= 0:  # pragma: no cover - os.write raises instead
-                raise OSError(errno.EIO, "short write")
-            view = view[written:]
+        _write_all(fd, data)
     except BaseException:
         os.close(fd)
         os.unlink(path)
@@ -393,11 +492,13 @@ def _is_garbage(entry: os.DirEntry[str], now: float) -> bool:
     name = entry.name
     if name.startswith(_TEMP_PREFIX):
         return entry.stat(follow_symlinks=False).st_mtime < now - _LEFTOVER_SECONDS
+    if name.startswith(_SPARE_PREFIX):  # its ctime is when it became a spare (the rename)
+        return entry.stat(follow_symlinks=False).st_ctime < now - _SPARE_SECONDS
     if not name.endswith(_SUFFIX):
         return False
     try:
         with open(entry.path, "rb") as file:
-            head = file.read(len(_MAGIC) + 48)
+            head = file.read(_HEAD_BYTES)
     except FileNotFoundError:
         return False
     header = _header(head)
