@@ -50,7 +50,8 @@ Backends
 
     * ``redis``: :class:`RedisPendingFlowStore` (``GETDEL``);
     * ``filesystem``, ``cachelib`` with a ``FileSystemCache``, the embedded
-      default: :class:`FilePendingFlowStore` in a folder of its own (``unlink``);
+      default: :class:`FilePendingFlowStore` in a folder of its own (``rename``
+      of the record to a spare name, or ``unlink``);
     * ``sqlalchemy``: :class:`SqlPendingFlowStore`, a table of its own
       (``DELETE … RETURNING``, or a row-count-checked ``DELETE``);
     * ``memcached`` with a pymemcache client: :class:`MemcachedPendingFlowStore`
